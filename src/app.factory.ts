@@ -1,0 +1,108 @@
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import { ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { Logger } from 'pino';
+import { AppModule } from './app.module.js';
+import { toErrorResponse } from './common/errors/error-response.js';
+import { RestExceptionFilter } from './common/errors/rest-exception.filter.js';
+import { createLogger, PinoNestLogger } from './common/logging/logger.js';
+import { requestContext } from './common/logging/request-context.js';
+import { MIGRATIONS_DIR } from './common/paths.js';
+import { VALIDATION_OPTIONS, validationErrorOf } from './common/validation/validate-dto.js';
+import { describeConfig, type AppConfig } from './config/app-config.js';
+import { Migrator, MigrationError } from './db/migrator.js';
+import { openSqlDriver, type SqlDriver } from './db/sql-driver.js';
+import { MetricsService } from './modules/metrics/metrics.service.js';
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._-]{8,64}$/;
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+export interface CreateAppOptions {
+  /** Reuse an open driver (tests share one PGlite per file). */
+  driver?: SqlDriver;
+  logger?: Logger;
+}
+
+/** Opens the database, applies migrations (or checks them) and builds the Nest application. */
+export async function createApp(config: AppConfig, opts: CreateAppOptions = {}): Promise<NestFastifyApplication> {
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const driver = opts.driver ?? (await openSqlDriver(config.database));
+  try {
+    const migrator = new Migrator(driver, MIGRATIONS_DIR);
+    if (config.autoMigrate) {
+      const applied = await migrator.migrate((m) => logger.info(m));
+      if (applied.length) logger.info({ applied }, 'migrations applied');
+    } else {
+      const s = await migrator.status();
+      if (s.pending.length) throw new MigrationError(`pending migrations (${s.pending.join(', ')}); run \`credbroker migrate\` or set AUTO_MIGRATE=true`);
+    }
+  } catch (e) {
+    if (!opts.driver) await driver.close();
+    throw e;
+  }
+  if (config.masterKeyGeneratedAt) {
+    logger.warn(`generated a master key for secrets at rest in ${config.masterKeyGeneratedAt}; back it up, and set MASTER_KEY in production`);
+  }
+
+  const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: config.trustProxy,
+    requestIdHeader: false,
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID();
+    },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, driver), adapter, {
+    logger: new PinoNestLogger(logger),
+    rawBody: true,
+    abortOnError: false,
+  });
+
+  const fastify = app.getHttpAdapter().getInstance();
+  const metrics = app.get(MetricsService);
+  fastify.addHook('onRequest', (req, reply, done) => {
+    reply.header('x-request-id', req.id);
+    requestContext.run({ requestId: String(req.id) }, done);
+  });
+  fastify.addHook('onResponse', (req, reply, done) => {
+    const route = req.routeOptions?.url ?? 'unmatched';
+    metrics.httpDuration.observe({ route, method: req.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    done();
+  });
+  // Errors raised before Nest sees the request (body parsing, limits) get the same format.
+  fastify.setErrorHandler((err, req, reply) => {
+    const res = toErrorResponse(err, String(req.id));
+    if (res.unexpected) req.log.error({ err }, 'unexpected error');
+    void reply.status(res.status).headers(res.headers).send(res.body);
+  });
+
+  app.useGlobalPipes(
+    new ValidationPipe({ ...VALIDATION_OPTIONS, transform: true, exceptionFactory: (errors) => validationErrorOf(errors) }),
+  );
+  app.useGlobalFilters(new RestExceptionFilter());
+  app.enableShutdownHooks();
+
+  const doc = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('credbroker')
+      .setDescription('Multi-tenant credential broker implementing the AWS credential model')
+      .setVersion('0.1.0')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs/openapi.json' });
+
+  const close = app.close.bind(app);
+  app.close = async () => {
+    await close();
+    if (!opts.driver) await driver.close();
+  };
+  logger.info(describeConfig(config), 'credbroker configured');
+  return app;
+}

@@ -1,0 +1,35 @@
+/**
+ * Domain error codes: AWS's names where AWS has one. Each transport maps them
+ * in one table (REST: http-error-table.ts).
+ */
+export const ErrorCode = {
+  ValidationError: 'ValidationError',
+  NoSuchEntity: 'NoSuchEntity',
+  EntityAlreadyExists: 'EntityAlreadyExists',
+  LimitExceeded: 'LimitExceeded',
+  DeleteConflict: 'DeleteConflict',
+  AccessDenied: 'AccessDenied',
+  /** No or unusable credentials on a route that needs them. */
+  MissingAuthenticationToken: 'MissingAuthenticationToken',
+  /** Sign-in failed: same answer for unknown account, unknown user and wrong password. */
+  InvalidCredentials: 'InvalidCredentials',
+  InvalidAuthenticationCode: 'InvalidAuthenticationCode',
+  /** MFA is required and the principal must enroll a device first. */
+  MfaEnrollmentRequired: 'MfaEnrollmentRequired',
+  PasswordPolicyViolation: 'PasswordPolicyViolation',
+  PasswordResetRequired: 'PasswordResetRequired',
+  InvalidClientTokenId: 'InvalidClientTokenId',
+  SignatureDoesNotMatch: 'SignatureDoesNotMatch',
+  IncompleteSignature: 'IncompleteSignature',
+  ExpiredToken: 'ExpiredToken',
+  InvalidToken: 'InvalidToken',
+  Throttling: 'Throttling',
+  NotFound: 'NotFound',
+  MethodNotAllowed: 'MethodNotAllowed',
+  PayloadTooLarge: 'PayloadTooLarge',
+  UnsupportedMediaType: 'UnsupportedMediaType',
+  ServiceUnavailable: 'ServiceUnavailable',
+  InternalFailure: 'InternalFailure',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

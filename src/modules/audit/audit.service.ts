@@ -1,0 +1,83 @@
+import { Injectable } from '@nestjs/common';
+import type { AuthContext, ClientInfo } from '../../common/auth/auth-context.js';
+import { PrismaService, type Tx } from '../../db/prisma.service.js';
+import { AuditRepository } from './audit.repository.js';
+
+export type AuditOutcome = 'success' | 'denied' | 'error';
+
+/** The chain of events outside any account (operators, unknown accounts). */
+export const PLATFORM_CHAIN = 'platform';
+
+export interface AuditActor {
+  arn: string;
+  type: string;
+  accessKeyId?: string;
+  sessionName?: string;
+  sourceIdentity?: string;
+  mfa?: boolean;
+}
+
+export interface AuditEntry {
+  /** Account ID, or PLATFORM_CHAIN. */
+  chain: string;
+  action: string;
+  outcome: AuditOutcome;
+  errorCode?: string;
+  actor?: AuditActor | null;
+  resourceArn?: string | null;
+  client: ClientInfo;
+  /** Never a secret, password, token or MFA code. */
+  details?: Record<string, unknown>;
+}
+
+export function actorOf(auth: AuthContext): AuditActor {
+  return {
+    arn: auth.principal.arn,
+    type: auth.principal.kind,
+    accessKeyId: auth.accessKeyId,
+    sessionName: auth.principal.kind === 'AssumedRole' ? auth.principal.name : undefined,
+    mfa: auth.mfa.present,
+  };
+}
+
+/**
+ * The one way to write audit records. `append` joins the caller's transaction
+ * (the change and its record commit together, or neither); `record` is for
+ * events with no change attached (refusals, failed sign-ins).
+ */
+@Injectable()
+export class AuditService {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly repo: AuditRepository,
+  ) {}
+
+  async append(tx: Tx, e: AuditEntry): Promise<void> {
+    await this.repo.append(tx, {
+      chain: e.chain,
+      time: new Date(),
+      actorArn: e.actor?.arn ?? null,
+      actorType: e.actor?.type ?? null,
+      accessKeyId: e.actor?.accessKeyId ?? null,
+      sessionName: e.actor?.sessionName ?? null,
+      sourceIdentity: e.actor?.sourceIdentity ?? null,
+      mfa: e.actor?.mfa ?? false,
+      action: e.action,
+      resourceArn: e.resourceArn ?? null,
+      outcome: e.outcome,
+      errorCode: e.errorCode ?? null,
+      sourceIp: e.client.sourceIp ?? null,
+      userAgent: e.client.userAgent ?? null,
+      requestId: e.client.requestId ?? null,
+      details: e.details ?? null,
+    });
+  }
+
+  async record(e: AuditEntry): Promise<void> {
+    await this.prisma.transaction((tx) => this.append(tx, e));
+  }
+
+  createChain(tx: Tx, chain: string): Promise<void> {
+    return this.repo.createChain(tx, chain);
+  }
+}

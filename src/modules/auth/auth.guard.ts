@@ -1,0 +1,117 @@
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import passport from 'passport';
+import type { AuthContext, AuthMethod } from '../../common/auth/auth-context.js';
+import {
+  ACTION_KEY,
+  type ActionSpec,
+  AUTHENTICATED_ONLY_KEY,
+  clientInfoOf,
+  DEFAULT_METHODS,
+  ENROLL_OK_KEY,
+  METHODS_KEY,
+  PUBLIC_KEY,
+  ROOT_ONLY_KEY,
+} from '../../common/auth/auth.decorators.js';
+import { RESOURCE_LOOKUP, type ResourceLookup } from '../../common/auth/resource.js';
+import { DomainError } from '../../common/errors/domain-error.js';
+import { ErrorCode } from '../../common/errors/error-codes.js';
+import { actorOf, AuditService } from '../audit/audit.service.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { AuthorizationService } from '../policies/authorization.service.js';
+
+type AuthedRequest = FastifyRequest & { auth?: AuthContext };
+
+/**
+ * The one global guard, deny by default. Each route declares who may call it
+ * (@Public, @AuthMethods, @OperatorOnly) and what it does (@Authorize with an
+ * action and resource ARN, @AuthenticatedOnly, @RootOnly). A route that
+ * declares nothing is refused.
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly authz: AuthorizationService,
+    private readonly audit: AuditService,
+    private readonly metrics: MetricsService,
+    @Inject(RESOURCE_LOOKUP) private readonly lookup: ResourceLookup,
+  ) {}
+
+  private meta<T>(key: string, ctx: ExecutionContext): T | undefined {
+    return this.reflector.getAllAndOverride<T>(key, [ctx.getHandler(), ctx.getClass()]);
+  }
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    if (ctx.getType() !== 'http') return false;
+    if (this.meta<boolean>(PUBLIC_KEY, ctx)) return true;
+    const req = ctx.switchToHttp().getRequest<AuthedRequest>();
+    const res = ctx.switchToHttp().getResponse<FastifyReply>();
+    const methods = this.meta<AuthMethod[]>(METHODS_KEY, ctx) ?? DEFAULT_METHODS;
+
+    const auth = await this.authenticate(methods, req, res);
+    if (!auth) {
+      this.metrics.refusals.inc({ code: ErrorCode.MissingAuthenticationToken });
+      throw new DomainError(ErrorCode.MissingAuthenticationToken, 'This request needs valid credentials.');
+    }
+    req.auth = auth;
+
+    // Another account's resources do not exist, as far as the caller can tell.
+    const pathAccount = (req.params as Record<string, string | undefined>)?.accountId;
+    if (pathAccount !== undefined && auth.accountId !== null && pathAccount !== auth.accountId) {
+      throw DomainError.noSuchEntity('The account');
+    }
+    // Operators reach only the routes that name them, and nothing inside accounts.
+    if (auth.method === 'operator-token') return true;
+
+    const allowedRestricted = this.meta<string[]>(ENROLL_OK_KEY, ctx) ?? [];
+    if (auth.restriction && !allowedRestricted.includes(auth.restriction)) {
+      this.metrics.refusals.inc({ code: 'Restricted' });
+      throw auth.restriction === 'mfa-enrollment'
+        ? new DomainError(ErrorCode.MfaEnrollmentRequired, 'MFA is required for this principal: enroll and enable an MFA device, then sign in again.')
+        : new DomainError(ErrorCode.PasswordResetRequired, 'You must change your password before doing anything else.');
+    }
+
+    const rootOnly = this.meta<boolean>(ROOT_ONLY_KEY, ctx);
+    if (rootOnly && auth.principal.kind !== 'Root') return this.deny(req, auth, 'root-only task', '');
+    const spec = this.meta<ActionSpec>(ACTION_KEY, ctx);
+    if (spec) {
+      const resource = await spec.resource(req, auth, this.lookup);
+      if (!(await this.authz.isAllowed(auth, spec.action, resource, clientInfoOf(req)))) return this.deny(req, auth, spec.action, resource);
+      return true;
+    }
+    if (rootOnly || this.meta<boolean>(AUTHENTICATED_ONLY_KEY, ctx)) return true;
+    return this.deny(req, auth, 'undeclared route', '');
+  }
+
+  private async deny(req: FastifyRequest, auth: AuthContext, action: string, resource: string): Promise<never> {
+    this.metrics.refusals.inc({ code: ErrorCode.AccessDenied });
+    if (auth.accountId) {
+      await this.audit.record({
+        chain: auth.accountId,
+        action,
+        outcome: 'denied',
+        errorCode: ErrorCode.AccessDenied,
+        actor: actorOf(auth),
+        resourceArn: resource || null,
+        client: clientInfoOf(req),
+        details: { route: req.routeOptions?.url, method: req.method },
+      });
+    }
+    throw DomainError.accessDenied(action.includes(':') ? action : undefined, resource || undefined);
+  }
+
+  /** Tries the route's strategies in order; the first that recognises its credentials decides. */
+  private async authenticate(methods: AuthMethod[], req: FastifyRequest, res: FastifyReply): Promise<AuthContext | null> {
+    for (const name of methods) {
+      const user = await new Promise<AuthContext | null>((resolve, reject) => {
+        passport.authenticate(name, { session: false }, (err: unknown, u: AuthContext | false) => (err ? reject(err) : resolve(u || null)))(req, res, (e: unknown) =>
+          e ? reject(e) : resolve(null),
+        );
+      });
+      if (user) return user;
+    }
+    return null;
+  }
+}

@@ -1,0 +1,89 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { PassportModule } from '@nestjs/passport';
+import { RESOURCE_LOOKUP } from '../common/auth/resource.js';
+import { AccountsController } from './accounts/accounts.controller.js';
+import { AccountsRepository } from './accounts/accounts.repository.js';
+import { AccountsService } from './accounts/accounts.service.js';
+import { PasswordPolicyService } from './accounts/password-policy.service.js';
+import { AuthGuard } from './auth/auth.guard.js';
+import { SessionsRepository } from './auth/sessions.repository.js';
+import { SignInController } from './auth/signin.controller.js';
+import { SignInService } from './auth/signin.service.js';
+import { ConsoleSessionStrategy } from './auth/strategies/console-session.strategy.js';
+import { OperatorTokenStrategy } from './auth/strategies/operator-token.strategy.js';
+import { PasswordStrategy } from './auth/strategies/password.strategy.js';
+import { ThrottleRepository } from './auth/throttle.repository.js';
+import { ThrottleService } from './auth/throttle.service.js';
+import { GroupsController } from './groups/groups.controller.js';
+import { GroupsRepository } from './groups/groups.repository.js';
+import { GroupsService } from './groups/groups.service.js';
+import { Mailer } from './mailer/mailer.js';
+import { OutboxMailer } from './mailer/outbox.mailer.js';
+import { RootMfaController, UserMfaController } from './mfa/mfa.controller.js';
+import { MfaRepository } from './mfa/mfa.repository.js';
+import { MfaService } from './mfa/mfa.service.js';
+import { OperatorsRepository } from './operators/operators.repository.js';
+import { OperatorsService } from './operators/operators.service.js';
+import { PasswordHasher } from './passwords/password-hasher.js';
+import { PasswordService } from './passwords/password.service.js';
+import { AuthorizationService } from './policies/authorization.service.js';
+import { IamResourceLookup } from './policies/iam-resource-lookup.js';
+import { GroupPoliciesController, UserPoliciesController } from './policies/owner-policies.controller.js';
+import { PoliciesController } from './policies/policies.controller.js';
+import { PoliciesRepository } from './policies/policies.repository.js';
+import { PoliciesService } from './policies/policies.service.js';
+import { LoginProfilesController } from './users/login-profiles.controller.js';
+import { UsersController } from './users/users.controller.js';
+import { UsersRepository } from './users/users.repository.js';
+import { UsersService } from './users/users.service.js';
+
+/**
+ * Identity: accounts, root and IAM users, groups, policies, console sign-in,
+ * MFA, and the global guard that authenticates and authorizes every route.
+ */
+@Module({
+  imports: [PassportModule],
+  controllers: [
+    SignInController,
+    AccountsController,
+    UsersController,
+    LoginProfilesController,
+    UserMfaController,
+    RootMfaController,
+    GroupsController,
+    PoliciesController,
+    UserPoliciesController,
+    GroupPoliciesController,
+  ],
+  providers: [
+    AccountsRepository,
+    UsersRepository,
+    GroupsRepository,
+    PoliciesRepository,
+    MfaRepository,
+    SessionsRepository,
+    ThrottleRepository,
+    OperatorsRepository,
+    AccountsService,
+    PasswordPolicyService,
+    UsersService,
+    GroupsService,
+    PoliciesService,
+    MfaService,
+    SignInService,
+    ThrottleService,
+    OperatorsService,
+    PasswordHasher,
+    PasswordService,
+    AuthorizationService,
+    PasswordStrategy,
+    ConsoleSessionStrategy,
+    OperatorTokenStrategy,
+    { provide: Mailer, useClass: OutboxMailer },
+    { provide: RESOURCE_LOOKUP, useClass: IamResourceLookup },
+    { provide: APP_GUARD, useClass: AuthGuard },
+  ],
+  exports: [OperatorsService, AccountsService, AuthorizationService, UsersRepository],
+})
+export class IdentityModule {}

@@ -1,0 +1,11 @@
+/** Outgoing mail. The embedded default writes to the outbox table. */
+export interface OutgoingMail {
+  to: string;
+  subject: string;
+  /** May contain a one-time secret (reset link): never log it. */
+  body: string;
+}
+
+export abstract class Mailer {
+  abstract send(mail: OutgoingMail): Promise<void>;
+}

@@ -1,0 +1,135 @@
+import { Injectable } from '@nestjs/common';
+import { DomainError } from '../../common/errors/domain-error.js';
+import { newUniqueId } from '../../common/ids.js';
+import { policyArn } from '../../common/arn.js';
+import type { InlinePolicy, Policy, PrincipalType } from '../../generated/prisma/client.js';
+import { PrismaService, type Db, type Tx } from '../../db/prisma.service.js';
+import { isUniqueViolation } from '../../db/prisma-errors.js';
+
+export type PolicyRow = Policy;
+export type InlinePolicyRow = InlinePolicy;
+export type { PrincipalType };
+
+/** Customer managed policies, inline policies and attachments. Scoped by account. */
+@Injectable()
+export class PoliciesRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async createManaged(tx: Tx, accountId: string, d: { name: string; path: string; description?: string; document: string }): Promise<PolicyRow> {
+    try {
+      return await tx.policy.create({
+        data: {
+          id: newUniqueId('ANPA'),
+          accountId,
+          name: d.name,
+          nameLower: d.name.toLowerCase(),
+          path: d.path,
+          arn: policyArn(accountId, d.path, d.name),
+          description: d.description ?? null,
+          document: d.document,
+        },
+      });
+    } catch (e) {
+      if (isUniqueViolation(e)) throw DomainError.alreadyExists(`A policy called ${d.name}`);
+      throw e;
+    }
+  }
+
+  findManagedByName(accountId: string, name: string, db: Db = this.prisma): Promise<PolicyRow | null> {
+    return db.policy.findUnique({ where: { accountId_nameLower: { accountId, nameLower: name.toLowerCase() } } });
+  }
+
+  findManagedByArn(accountId: string, arn: string, db: Db = this.prisma): Promise<PolicyRow | null> {
+    return db.policy.findFirst({ where: { accountId, arn } });
+  }
+
+  listManaged(accountId: string): Promise<PolicyRow[]> {
+    return this.prisma.policy.findMany({ where: { accountId }, orderBy: { nameLower: 'asc' } });
+  }
+
+  async updateManagedDocument(tx: Tx, accountId: string, id: string, document: string): Promise<void> {
+    await tx.policy.updateMany({ where: { accountId, id }, data: { document } });
+  }
+
+  async deleteManaged(tx: Tx, accountId: string, id: string): Promise<void> {
+    await tx.policy.deleteMany({ where: { accountId, id } });
+  }
+
+  countAttachments(accountId: string, arn: string, db: Db = this.prisma): Promise<number> {
+    return db.policyAttachment.count({ where: { accountId, policyArn: arn } });
+  }
+
+  /** Idempotent, like AttachUserPolicy. */
+  async attach(tx: Tx, accountId: string, principalType: PrincipalType, principalId: string, arn: string): Promise<void> {
+    await tx.policyAttachment.upsert({
+      where: { principalType_principalId_policyArn: { principalType, principalId, policyArn: arn } },
+      create: { accountId, principalType, principalId, policyArn: arn },
+      update: {},
+    });
+  }
+
+  async detach(tx: Tx, accountId: string, principalType: PrincipalType, principalId: string, arn: string): Promise<boolean> {
+    const r = await tx.policyAttachment.deleteMany({ where: { accountId, principalType, principalId, policyArn: arn } });
+    return r.count > 0;
+  }
+
+  async listAttached(accountId: string, principalType: PrincipalType, principalId: string, db: Db = this.prisma): Promise<string[]> {
+    const rows = await db.policyAttachment.findMany({
+      where: { accountId, principalType, principalId },
+      orderBy: { createdAt: 'asc' },
+      select: { policyArn: true },
+    });
+    return rows.map((r) => r.policyArn);
+  }
+
+  async detachAll(tx: Tx, accountId: string, principalType: PrincipalType, principalId: string): Promise<void> {
+    await tx.policyAttachment.deleteMany({ where: { accountId, principalType, principalId } });
+    await tx.inlinePolicy.deleteMany({ where: { accountId, principalType, principalId } });
+  }
+
+  async putInline(tx: Tx, accountId: string, principalType: PrincipalType, principalId: string, name: string, document: string): Promise<void> {
+    await tx.inlinePolicy.upsert({
+      where: { principalType_principalId_name: { principalType, principalId, name } },
+      create: { accountId, principalType, principalId, name, document },
+      update: { document },
+    });
+  }
+
+  getInline(accountId: string, principalType: PrincipalType, principalId: string, name: string): Promise<InlinePolicyRow | null> {
+    return this.prisma.inlinePolicy.findFirst({ where: { accountId, principalType, principalId, name } });
+  }
+
+  async deleteInline(tx: Tx, accountId: string, principalType: PrincipalType, principalId: string, name: string): Promise<boolean> {
+    return (await tx.inlinePolicy.deleteMany({ where: { accountId, principalType, principalId, name } })).count > 0;
+  }
+
+  countInline(accountId: string, principalType: PrincipalType, principalId: string, db: Db = this.prisma): Promise<number> {
+    return db.inlinePolicy.count({ where: { accountId, principalType, principalId } });
+  }
+
+  listInline(accountId: string, principalType: PrincipalType, principalId: string): Promise<InlinePolicyRow[]> {
+    return this.prisma.inlinePolicy.findMany({ where: { accountId, principalType, principalId }, orderBy: { name: 'asc' } });
+  }
+
+  /**
+   * Everything that applies to a user: managed policies attached to the user
+   * or its groups (as ARNs, resolved by the caller) and inline documents.
+   */
+  async forUser(accountId: string, userId: string): Promise<{ arns: string[]; inline: string[]; customer: Map<string, string> }> {
+    const groups = await this.prisma.groupMembership.findMany({ where: { accountId, userId }, select: { groupId: true } });
+    const owners = [
+      { principalType: 'USER' as const, principalId: userId },
+      ...groups.map((g) => ({ principalType: 'GROUP' as const, principalId: g.groupId })),
+    ];
+    const [attached, inline] = await Promise.all([
+      this.prisma.policyAttachment.findMany({ where: { accountId, OR: owners }, select: { policyArn: true } }),
+      this.prisma.inlinePolicy.findMany({ where: { accountId, OR: owners }, select: { document: true } }),
+    ]);
+    const arns = [...new Set(attached.map((a) => a.policyArn))];
+    const customerArns = arns.filter((a) => !a.startsWith('arn:aws:iam::aws:'));
+    const customer = customerArns.length
+      ? await this.prisma.policy.findMany({ where: { accountId, arn: { in: customerArns } }, select: { arn: true, document: true } })
+      : [];
+    return { arns, inline: inline.map((i) => i.document), customer: new Map(customer.map((c) => [c.arn, c.document])) };
+  }
+}
