@@ -222,7 +222,6 @@ function checkAction(s: string, p: string): void {
 function checkResource(s: string, p: string): void {
   if (s === '*') return;
   if (!s.startsWith('arn:') || s.length < 5) fail(`${p} must be "*" or an ARN, got ${excerpt(s)}`);
-  if (/\s/.test(s)) fail(`${p} must not contain whitespace, got ${excerpt(s)}`);
 }
 
 function parsePrincipal(value: unknown, path: string): PolicyPrincipal {

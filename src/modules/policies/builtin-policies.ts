@@ -12,7 +12,8 @@ export interface BuiltinPolicy {
 
 const doc = (statements: object[]) => JSON.stringify({ Version: '2012-10-17', Statement: statements });
 
-const OWN_USER = 'arn:aws:iam::*:user/${aws:username}';
+/** The caller's own user ARN, with or without a path (AWS's own policy misses users with a path). */
+const OWN_USER = ['arn:aws:iam::*:user/${aws:username}', 'arn:aws:iam::*:user/*/${aws:username}'];
 
 export const BUILTIN_POLICIES: BuiltinPolicy[] = [
   {
