@@ -3,9 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module.js';
+import { DomainError } from './common/errors/domain-error.js';
+import { ErrorCode } from './common/errors/error-codes.js';
 import { toErrorResponse } from './common/errors/error-response.js';
 import { RestExceptionFilter } from './common/errors/rest-exception.filter.js';
 import { createLogger, PinoNestLogger } from './common/logging/logger.js';
@@ -56,6 +59,11 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID();
     },
+    // Errors Fastify raises before any hook runs (a malformed URL): same format, same request id header.
+    frameworkErrors: (err: Error, req: FastifyRequest, reply: FastifyReply) => {
+      const res = toErrorResponse(err, String(req.id));
+      void reply.header('x-request-id', String(req.id)).status(res.status).headers(res.headers).send(res.body);
+    },
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, driver), adapter, {
     logger: new PinoNestLogger(logger),
@@ -69,18 +77,27 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
     reply.header('x-request-id', req.id);
     requestContext.run({ requestId: String(req.id) }, done);
   });
+  // Presigned-URL auth parameters belong to the SigV4 verifier (which reads the raw URL),
+  // not to the route's query DTO, which refuses unknown fields.
+  fastify.addHook('preHandler', (req, _reply, done) => {
+    const q = req.query as Record<string, unknown> | undefined;
+    if (q && typeof q === 'object') for (const k of Object.keys(q)) if (/^x-amz-/i.test(k)) delete q[k];
+    done();
+  });
   fastify.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions?.url ?? 'unmatched';
     metrics.httpDuration.observe({ route, method: req.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
     done();
   });
-  // Errors raised before Nest sees the request (body parsing, limits) get the same format.
-  fastify.setErrorHandler((err, req, reply) => {
-    const res = toErrorResponse(err, String(req.id));
-    if (res.unexpected) req.log.error({ err }, 'unexpected error');
-    void reply.status(res.status).headers(res.headers).send(res.body);
+  // The REST API takes JSON objects only. Fastify (text/plain) and Nest (form-urlencoded) parse
+  // other bodies too, and the validation pipe reads a JSON null as {}: refuse those here.
+  fastify.addHook('preValidation', (req, _reply, done) => {
+    if (req.body === undefined || !req.routeOptions?.url?.startsWith('/v1/')) return done();
+    const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    if (type !== 'application/json') return done(new DomainError(ErrorCode.UnsupportedMediaType, 'Unsupported content type; send application/json.'));
+    if (req.body === null || typeof req.body !== 'object' || Array.isArray(req.body)) return done(DomainError.validation('The request body must be a JSON object.'));
+    done();
   });
-
   app.useGlobalPipes(
     new ValidationPipe({ ...VALIDATION_OPTIONS, transform: true, exceptionFactory: (errors) => validationErrorOf(errors) }),
   );

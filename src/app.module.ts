@@ -4,6 +4,7 @@ import type { AppConfig } from './config/app-config.js';
 import { CoreModule } from './db/database.module.js';
 import type { SqlDriver } from './db/sql-driver.js';
 import { AuditModule } from './modules/audit/audit.module.js';
+import { AwsModule } from './modules/aws/aws.module.js';
 import { HealthController } from './modules/health/health.controller.js';
 import { IdentityModule } from './modules/identity.module.js';
 import { MetricsController } from './modules/metrics/metrics.controller.js';
@@ -27,7 +28,7 @@ export class AppModule {
   static forRoot(config: AppConfig, driver: SqlDriver): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(config, driver), SharedModule.forRoot(config), AuditModule, IdentityModule],
+      imports: [CoreModule.forRoot(config, driver), SharedModule.forRoot(config), AuditModule, AwsModule, IdentityModule],
       controllers: [HealthController, MetricsController],
     };
   }

@@ -13,6 +13,7 @@ import { PrismaService } from '../db/prisma.service.js';
 import { openSqlDriver } from '../db/sql-driver.js';
 import { AccountsService } from '../modules/accounts/accounts.service.js';
 import { OperatorsService, operatorArn } from '../modules/operators/operators.service.js';
+import { MasterKeyRotationService } from '../modules/secrets/master-key-rotation.service.js';
 
 const USAGE = `credbroker <command> [options]
 
@@ -24,6 +25,8 @@ const USAGE = `credbroker <command> [options]
                                   create an account; the root password is read from stdin
   outbox [--to EMAIL]             show the embedded mailer's outgoing mail (e.g. reset tokens)
   keygen [--id ID]                print a new master key for MASTER_KEY
+  rotate-master-key               re-encrypt every secret at rest under MASTER_KEY
+                                  (run with MASTER_KEYS_OLD=<previous key>)
 
 Configuration comes from the environment (see README: DATABASE_URL, DATA_DIR, MASTER_KEY…).`;
 
@@ -112,6 +115,11 @@ async function main(argv: string[]): Promise<number> {
         get(AccountsService).create(cliOperator(), { name: values.name!, alias: values.alias, rootEmail: values.email!, rootPassword: password }, cliClient()),
       );
       process.stdout.write(JSON.stringify(a, null, 2) + '\n');
+      return 0;
+    }
+    case 'rotate-master-key': {
+      const r = await withApp((get) => get(MasterKeyRotationService).reencryptAll());
+      process.stdout.write(`re-encrypted ${r.accessKeys} access-key secrets and ${r.mfaSeeds} MFA seeds under the current MASTER_KEY\n`);
       return 0;
     }
     case 'outbox': {

@@ -19,6 +19,17 @@ export interface DatabaseConfig {
   poolSize: number;
 }
 
+/** The AWS IAM upstream (mirrored AWS IAM users). The broker's own AWS credentials come from the SDK's default provider chain, never from here. */
+export interface AwsUpstreamConfig {
+  /** Endpoint override (e.g. a local emulator); unset = the SDK's regional AWS endpoint. */
+  endpoint?: string;
+  region: string;
+  /** Connection and request timeout per attempt. */
+  timeoutMs: number;
+  /** Total attempts per call, first included (SDK standard retry mode). */
+  maxAttempts: number;
+}
+
 export interface AppConfig {
   env: Environment;
   host: string;
@@ -37,6 +48,7 @@ export interface AppConfig {
   publicUrl: string;
   /** Relax argon2 cost in tests only (never accepted in production). */
   fastPasswordHashing: boolean;
+  aws: AwsUpstreamConfig;
 }
 
 type Env = Record<string, string | undefined>;
@@ -93,6 +105,34 @@ function databaseConfig(env: Env, dataDir: string): DatabaseConfig {
   }
   const dir = env.PGLITE_DIR || join(dataDir, 'pglite');
   return { kind: 'pglite', pgliteDir: dir === 'memory://' ? dir : resolve(dir), poolSize: 1 };
+}
+
+function awsUpstreamConfig(env: Env): AwsUpstreamConfig {
+  const endpoint = env.AWS_UPSTREAM_ENDPOINT || undefined;
+  if (endpoint !== undefined) {
+    let parsed: URL;
+    try {
+      parsed = new URL(endpoint);
+    } catch {
+      throw new ConfigError('AWS_UPSTREAM_ENDPOINT is not a valid URL');
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new ConfigError('AWS_UPSTREAM_ENDPOINT must be an http:// or https:// URL');
+    }
+    if (parsed.username || parsed.password) {
+      throw new ConfigError('AWS_UPSTREAM_ENDPOINT must not contain credentials');
+    }
+  }
+  const region = str(env, 'AWS_UPSTREAM_REGION', 'us-east-1');
+  if (!/^[a-z0-9]+(-[a-z0-9]+)+$/.test(region)) {
+    throw new ConfigError(`AWS_UPSTREAM_REGION must look like "us-east-1", got "${region}"`);
+  }
+  return {
+    endpoint,
+    region,
+    timeoutMs: int(env, 'AWS_UPSTREAM_TIMEOUT_MS', 5000, 100, 60_000),
+    maxAttempts: int(env, 'AWS_UPSTREAM_MAX_ATTEMPTS', 3, 1, 10),
+  };
 }
 
 function masterKeys(env: Env, envName: Environment, dataDir: string): { keys: MasterKey[]; generatedAt?: string } {
@@ -154,6 +194,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     trustProxy: bool(env, 'TRUST_PROXY', false),
     publicUrl,
     fastPasswordHashing,
+    aws: awsUpstreamConfig(env),
   };
 }
 

@@ -2,6 +2,14 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { RESOURCE_LOOKUP } from '../common/auth/resource.js';
+import { AccessKeyReportController, RootAccessKeysController, UserAccessKeysController } from './access-keys/access-keys.controller.js';
+import { AccessKeysRepository } from './access-keys/access-keys.repository.js';
+import { AccessKeysService } from './access-keys/access-keys.service.js';
+import { KeyCache } from './access-keys/key-cache.js';
+import { SigV4Authenticator } from './access-keys/sigv4-authenticator.service.js';
+import { UsageRecorder } from './access-keys/usage-recorder.js';
+import { SigV4Strategy } from './auth/strategies/sigv4.strategy.js';
+import { MasterKeyRotationService } from './secrets/master-key-rotation.service.js';
 import { AccountsController } from './accounts/accounts.controller.js';
 import { AccountsRepository } from './accounts/accounts.repository.js';
 import { AccountsService } from './accounts/accounts.service.js';
@@ -40,7 +48,8 @@ import { UsersService } from './users/users.service.js';
 
 /**
  * Identity: accounts, root and IAM users, groups, policies, console sign-in,
- * MFA, and the global guard that authenticates and authorizes every route.
+ * MFA, access keys with SigV4 authentication, and the global guard that
+ * authenticates and authorizes every route.
  */
 @Module({
   imports: [PassportModule],
@@ -55,9 +64,19 @@ import { UsersService } from './users/users.service.js';
     PoliciesController,
     UserPoliciesController,
     GroupPoliciesController,
+    UserAccessKeysController,
+    RootAccessKeysController,
+    AccessKeyReportController,
   ],
   providers: [
     AccountsRepository,
+    AccessKeysRepository,
+    AccessKeysService,
+    MasterKeyRotationService,
+    KeyCache,
+    UsageRecorder,
+    SigV4Authenticator,
+    SigV4Strategy,
     UsersRepository,
     GroupsRepository,
     PoliciesRepository,
@@ -84,6 +103,6 @@ import { UsersService } from './users/users.service.js';
     { provide: RESOURCE_LOOKUP, useClass: IamResourceLookup },
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
-  exports: [OperatorsService, AccountsService, AuthorizationService, UsersRepository],
+  exports: [OperatorsService, AccountsService, AuthorizationService, UsersRepository, AccessKeysService, MasterKeyRotationService],
 })
 export class IdentityModule {}

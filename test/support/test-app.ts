@@ -26,6 +26,8 @@ export function testConfig(env: Record<string, string> = {}): AppConfig {
     DATA_DIR: 'memory://',
     PGLITE_DIR: 'memory://',
     FAST_PASSWORD_HASHING: 'true',
+    // One key for every test app, as broker instances sharing a database share MASTER_KEY.
+    MASTER_KEY: `test1:${Buffer.alloc(32, 7).toString('base64')}`,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL, DATABASE_POOL_SIZE: '5' } : {}),
     ...env,
@@ -35,9 +37,9 @@ export function testConfig(env: Record<string, string> = {}): AppConfig {
 /** A unique suffix: test files share the PostgreSQL database, so names never collide. */
 export const uniq = (p = '') => p + randomBytes(5).toString('hex');
 
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, opts: { driver?: SqlDriver } = {}): Promise<TestApp> {
   const config = testConfig(env);
-  const driver = await openSqlDriver(config.database);
+  const driver = opts.driver ?? (await openSqlDriver(config.database));
   const app = await createApp(config, { driver });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
@@ -51,7 +53,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     operatorToken: op.token,
     async close() {
       await app.close();
-      await driver.close();
+      if (!opts.driver) await driver.close();
     },
   };
 }

@@ -11,7 +11,7 @@ export const ENROLL_OK_KEY = 'cb:enroll-ok';
 export const ROOT_ONLY_KEY = 'cb:root-only';
 
 /** Methods accepted when a route does not say otherwise. */
-export const DEFAULT_METHODS: AuthMethod[] = ['console-session'];
+export const DEFAULT_METHODS: AuthMethod[] = ['console-session', 'sigv4'];
 
 export interface ActionSpec {
   action: string;

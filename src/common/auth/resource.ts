@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { groupArn, policyArn, rootArn, userArn } from '../arn.js';
+import { DomainError } from '../errors/domain-error.js';
 import type { AuthContext } from './auth-context.js';
 
 /** Looks up the paths that belong in resource ARNs. Always scoped by account. */
@@ -18,6 +19,19 @@ const body = (req: FastifyRequest) => (req.body ?? {}) as Record<string, unknown
 const acct = (req: FastifyRequest, auth: AuthContext) => param(req, 'accountId') || auth.accountId || '';
 
 /**
+ * The ARN builders throw a RangeError on a malformed name or path (whitespace, a path without its
+ * slashes, an empty name). Here those come from the request, so they are the caller's mistake, not ours.
+ */
+const arnOf = (build: () => string): string => {
+  try {
+    return build();
+  } catch (e) {
+    if (e instanceof RangeError) throw DomainError.validation('The request names an invalid resource: check the names and paths it contains.');
+    throw e;
+  }
+};
+
+/**
  * Resource ARNs for route declarations. A missing entity gets path "/" so the
  * decision never depends on whether it exists; the service then says NoSuchEntity.
  */
@@ -25,7 +39,7 @@ export const Res = {
   /** Account-wide actions (password policy, alias, listing). */
   all: (): ResourceResolver => () => '*',
   /** The account itself (root ARN), for account settings. */
-  account: (): ResourceResolver => (req, auth) => rootArn(acct(req, auth)),
+  account: (): ResourceResolver => (req, auth) => arnOf(() => rootArn(acct(req, auth))),
   /** The calling principal (ChangePassword, own MFA). */
   self: (): ResourceResolver => (_req, auth) => auth.principal.arn,
   user:
@@ -33,33 +47,36 @@ export const Res = {
     async (req, auth, lookup) => {
       const a = acct(req, auth);
       const name = param(req, p);
-      return userArn(a, (await lookup.userPath(a, name)) ?? '/', name);
+      const path = (await lookup.userPath(a, name)) ?? '/';
+      return arnOf(() => userArn(a, path, name));
     },
   /** A user about to be created: name and path from the body. */
   newUser: (): ResourceResolver => (req, auth) => {
     const b = body(req);
-    return userArn(acct(req, auth), typeof b.path === 'string' ? b.path : '/', String(b.userName ?? ''));
+    return arnOf(() => userArn(acct(req, auth), typeof b.path === 'string' ? b.path : '/', String(b.userName ?? '')));
   },
   group:
     (p = 'groupName'): ResourceResolver =>
     async (req, auth, lookup) => {
       const a = acct(req, auth);
       const name = param(req, p);
-      return groupArn(a, (await lookup.groupPath(a, name)) ?? '/', name);
+      const path = (await lookup.groupPath(a, name)) ?? '/';
+      return arnOf(() => groupArn(a, path, name));
     },
   newGroup: (): ResourceResolver => (req, auth) => {
     const b = body(req);
-    return groupArn(acct(req, auth), typeof b.path === 'string' ? b.path : '/', String(b.groupName ?? ''));
+    return arnOf(() => groupArn(acct(req, auth), typeof b.path === 'string' ? b.path : '/', String(b.groupName ?? '')));
   },
   policy:
     (p = 'policyName'): ResourceResolver =>
     async (req, auth, lookup) => {
       const a = acct(req, auth);
       const name = param(req, p);
-      return policyArn(a, (await lookup.policyPath(a, name)) ?? '/', name);
+      const path = (await lookup.policyPath(a, name)) ?? '/';
+      return arnOf(() => policyArn(a, path, name));
     },
   newPolicy: (): ResourceResolver => (req, auth) => {
     const b = body(req);
-    return policyArn(acct(req, auth), typeof b.path === 'string' ? b.path : '/', String(b.policyName ?? ''));
+    return arnOf(() => policyArn(acct(req, auth), typeof b.path === 'string' ? b.path : '/', String(b.policyName ?? '')));
   },
 };

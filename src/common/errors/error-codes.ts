@@ -21,6 +21,10 @@ export const ErrorCode = {
   InvalidClientTokenId: 'InvalidClientTokenId',
   SignatureDoesNotMatch: 'SignatureDoesNotMatch',
   IncompleteSignature: 'IncompleteSignature',
+  RequestExpired: 'RequestExpired',
+  AuthorizationQueryParametersError: 'AuthorizationQueryParametersError',
+  XAmzContentSHA256Mismatch: 'XAmzContentSHA256Mismatch',
+  InvalidRequest: 'InvalidRequest',
   ExpiredToken: 'ExpiredToken',
   InvalidToken: 'InvalidToken',
   Throttling: 'Throttling',
@@ -30,6 +34,10 @@ export const ErrorCode = {
   UnsupportedMediaType: 'UnsupportedMediaType',
   ServiceUnavailable: 'ServiceUnavailable',
   InternalFailure: 'InternalFailure',
+  /** An upstream the broker depends on (AWS IAM) cannot be reached or timed out. */
+  UpstreamUnavailable: 'UpstreamUnavailable',
+  /** An upstream answered with a failure the caller cannot fix (5xx, broker credentials refused). */
+  UpstreamError: 'UpstreamError',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

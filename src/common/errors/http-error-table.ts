@@ -18,6 +18,10 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   InvalidClientTokenId: 403,
   SignatureDoesNotMatch: 403,
   IncompleteSignature: 400,
+  RequestExpired: 400,
+  AuthorizationQueryParametersError: 400,
+  XAmzContentSHA256Mismatch: 400,
+  InvalidRequest: 400,
   ExpiredToken: 403,
   InvalidToken: 400,
   Throttling: 429,
@@ -26,4 +30,6 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   UnsupportedMediaType: 415,
   ServiceUnavailable: 503,
   InternalFailure: 500,
+  UpstreamUnavailable: 503,
+  UpstreamError: 502,
 };

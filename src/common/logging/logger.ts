@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { currentRequestId } from './request-context.js';
 
 /**
@@ -33,14 +33,22 @@ export function redactUrl(url: string): string {
   return url.replace(SECRET_QUERY, '$1[REDACTED]');
 }
 
-export function createLogger(level: string): Logger {
-  return pino({
+function fastifyReqId(logger: Logger): string | undefined {
+  const id = (logger.bindings() as { reqId?: unknown }).reqId;
+  return typeof id === 'string' ? id : undefined;
+}
+
+/** A JSON logger; `destination` (default stdout) lets tests capture the lines. */
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const options: LoggerOptions = {
     level,
     base: { service: 'credbroker' },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
-    mixin() {
-      const requestId = currentRequestId();
+    // Lines written while serving a request carry its id: from the request context, or, for the
+    // lines Fastify writes before its hooks run ("incoming request"), from its request logger.
+    mixin(_obj, _level, logger) {
+      const requestId = currentRequestId() ?? fastifyReqId(logger);
       return requestId ? { requestId } : {};
     },
     serializers: {
@@ -51,7 +59,8 @@ export function createLogger(level: string): Logger {
         userAgent: req.headers?.['user-agent'],
       }),
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** Nest's logger writes through pino, so every line is JSON with the request id. */

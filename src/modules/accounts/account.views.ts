@@ -7,7 +7,13 @@ export function accountView(a: AccountRow, rootEmail?: string | null) {
     alias: a.alias,
     name: a.name,
     ...(rootEmail !== undefined ? { rootEmail } : {}),
-    settings: { requireRootMfa: a.requireRootMfa, requireAdminMfa: a.requireAdminMfa },
+    settings: {
+      requireRootMfa: a.requireRootMfa,
+      requireAdminMfa: a.requireAdminMfa,
+      lockRootAccessKeys: a.lockRootAccessKeys,
+      maxAccessKeyAgeDays: a.maxAccessKeyAgeDays,
+    },
+    awsAccountId: a.awsAccountId,
     signInUrl: `/v1/signin (account: ${a.alias ?? a.id})`,
     createdAt: a.createdAt.toISOString(),
   };

@@ -5,7 +5,7 @@ import { AuthMethods, Authorize, Client, CurrentAuth, OperatorOnly, RootOnly } f
 import { Res } from '../../common/auth/resource.js';
 import { AccountsService } from './accounts.service.js';
 import { PasswordPolicyService } from './password-policy.service.js';
-import { AccountAliasDto, ChangeRootEmailDto, CreateAccountDto, ListQueryDto, PasswordPolicyDto, UpdateAccountDto } from './dto/accounts.dto.js';
+import { AccountAliasDto, AwsLinkDto, ChangeRootEmailDto, CreateAccountDto, ListQueryDto, PasswordPolicyDto, UpdateAccountDto } from './dto/accounts.dto.js';
 
 @ApiTags('accounts')
 @ApiBearerAuth()
@@ -33,6 +33,12 @@ export class AccountsController {
   @Authorize('iam:GetAccountSummary', Res.all())
   get(@Param('accountId') accountId: string) {
     return this.accounts.get(accountId);
+  }
+
+  @Put(':accountId/aws-link')
+  @OperatorOnly()
+  linkAws(@CurrentAuth() auth: AuthContext, @Param('accountId') accountId: string, @Body() dto: AwsLinkDto, @Client() client: ClientInfo) {
+    return this.accounts.linkAws(auth, accountId, dto.awsAccountId ?? null, client);
   }
 
   @Patch(':accountId')

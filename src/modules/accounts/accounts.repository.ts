@@ -7,7 +7,7 @@ import { isUniqueViolation } from '../../db/prisma-errors.js';
 import type { PasswordPolicyRules } from '../passwords/password-rules.js';
 
 export type AccountRow = Account;
-export type AccountSettings = Pick<Account, 'requireRootMfa' | 'requireAdminMfa'>;
+export type AccountSettings = Pick<Account, 'requireRootMfa' | 'requireAdminMfa' | 'lockRootAccessKeys' | 'maxAccessKeyAgeDays'>;
 
 /** Accounts and their account-wide settings. */
 @Injectable()
@@ -34,12 +34,12 @@ export class AccountsRepository {
   }
 
   /** Inserts with a fresh random ID, drawing again on the (rare) collision. */
-  async create(tx: Tx, data: { name: string; alias?: string }): Promise<AccountRow> {
+  async create(tx: Tx, data: { name: string; alias?: string; lockRootAccessKeys?: boolean }): Promise<AccountRow> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const id = newAccountId();
       if (await tx.account.findUnique({ where: { id }, select: { id: true } })) continue;
       try {
-        return await tx.account.create({ data: { id, name: data.name, alias: data.alias ?? null } });
+        return await tx.account.create({ data: { id, name: data.name, alias: data.alias ?? null, lockRootAccessKeys: data.lockRootAccessKeys ?? true } });
       } catch (e) {
         if (isUniqueViolation(e)) throw DomainError.alreadyExists(`The account alias ${data.alias}`);
         throw e;
@@ -48,7 +48,7 @@ export class AccountsRepository {
     throw new Error('could not draw a free account ID');
   }
 
-  async update(tx: Tx, accountId: string, data: Partial<{ name: string; alias: string | null } & AccountSettings>): Promise<AccountRow> {
+  async update(tx: Tx, accountId: string, data: Partial<{ name: string; alias: string | null; awsAccountId: string | null } & AccountSettings>): Promise<AccountRow> {
     try {
       const rows = await tx.account.updateManyAndReturn({ where: { id: accountId }, data });
       if (!rows[0]) throw DomainError.noSuchEntity('The account');

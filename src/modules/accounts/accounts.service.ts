@@ -22,6 +22,8 @@ export interface CreateAccountInput {
   alias?: string;
   rootEmail: string;
   rootPassword: string;
+  /** Root access keys locked (default true: the best practice); false is the explicit opt-out. */
+  lockRootAccessKeys?: boolean;
 }
 
 function validateAlias(alias: string): void {
@@ -58,7 +60,7 @@ export class AccountsService {
     await this.passwords.assertAcceptable(null, input.rootPassword);
     const hash = await this.passwords.hash(input.rootPassword);
     const account = await this.prisma.transaction(async (tx) => {
-      const account = await this.accounts.create(tx, { name: input.name, alias: input.alias });
+      const account = await this.accounts.create(tx, { name: input.name, alias: input.alias, lockRootAccessKeys: input.lockRootAccessKeys });
       await this.audit.createChain(tx, account.id);
       const root = await this.users.createRoot(tx, account.id, input.rootEmail, hash);
       await this.passwords.store(tx, account.id, root.id, hash, { resetRequired: false });
@@ -97,6 +99,19 @@ export class AccountsService {
         client,
         details: { ...patch },
       });
+      return a;
+    });
+    return accountView(a);
+  }
+
+  /** Links the account to an AWS account (upstream mode), or unlinks it (null). Operators only. */
+  async linkAws(auth: AuthContext, accountId: string, awsAccountId: string | null, client: ClientInfo) {
+    if (awsAccountId !== null && !/^\d{12}$/.test(awsAccountId)) throw DomainError.validation('awsAccountId must be a 12-digit AWS account ID.');
+    const a = await this.prisma.transaction(async (tx) => {
+      const a = await this.accounts.update(tx, accountId, { awsAccountId });
+      const entry = { action: 'account:LinkAwsAccount', outcome: 'success' as const, actor: actorOf(auth), resourceArn: rootArn(accountId), client, details: { awsAccountId } };
+      await this.audit.append(tx, { ...entry, chain: accountId });
+      await this.audit.append(tx, { ...entry, chain: PLATFORM_CHAIN });
       return a;
     });
     return accountView(a);

@@ -44,6 +44,20 @@ export class MfaRepository {
     await tx.mfaDevice.deleteMany({ where: { accountId, id } });
   }
 
+  /** For master-key rotation: every stored seed, in pages. */
+  async pageOfSeeds(afterId: string | null, take: number): Promise<{ id: string; serialNumber: string; seedCiphertext: string }[]> {
+    return this.prisma.mfaDevice.findMany({
+      where: afterId ? { id: { gt: afterId } } : {},
+      orderBy: { id: 'asc' },
+      take,
+      select: { id: true, serialNumber: true, seedCiphertext: true },
+    });
+  }
+
+  async replaceSeed(id: string, oldCiphertext: string, newCiphertext: string): Promise<boolean> {
+    return (await this.prisma.mfaDevice.updateMany({ where: { id, seedCiphertext: oldCiphertext }, data: { seedCiphertext: newCiphertext } })).count === 1;
+  }
+
   /**
    * Records that `step` was used, only if no step at or after it was: the
    * conditional update makes a code single-use even under concurrent sign-ins.

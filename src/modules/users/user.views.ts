@@ -13,6 +13,7 @@ export function userView(u: UserRow) {
     path: u.path,
     createDate: u.createdAt.toISOString(),
     passwordLastUsed: u.passwordLastUsedAt?.toISOString() ?? null,
+    awsUserName: u.awsUserName,
     tags: Object.entries((u.tags ?? {}) as Record<string, string>).map(([key, value]) => ({ key, value })),
   };
 }

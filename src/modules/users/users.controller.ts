@@ -19,7 +19,7 @@ export class UsersController {
   @Post()
   @Authorize('iam:CreateUser', Res.newUser())
   create(@CurrentAuth() auth: AuthContext, @Param('accountId') accountId: string, @Body() dto: CreateUserDto, @Client() client: ClientInfo) {
-    return this.users.create(auth, accountId, { userName: dto.userName, path: dto.path, tags: tagsToRecord(dto.tags) }, client);
+    return this.users.create(auth, accountId, { userName: dto.userName, path: dto.path, tags: tagsToRecord(dto.tags), awsUserName: dto.awsUserName }, client);
   }
 
   @Get()

@@ -75,7 +75,7 @@ export class UsersRepository {
     }
   }
 
-  async create(tx: Tx, accountId: string, data: { name: string; path: string; tags: Record<string, string> }): Promise<UserRow> {
+  async create(tx: Tx, accountId: string, data: { name: string; path: string; tags: Record<string, string>; awsUserName?: string }): Promise<UserRow> {
     try {
       return await tx.user.create({
         data: {
@@ -86,6 +86,7 @@ export class UsersRepository {
           nameLower: data.name.toLowerCase(),
           path: data.path,
           tags: data.tags,
+          awsUserName: data.awsUserName ?? null,
         },
       });
     } catch (e) {

@@ -4,6 +4,8 @@ import { DomainError } from '../../common/errors/domain-error.js';
 import { ErrorCode } from '../../common/errors/error-codes.js';
 import { isValidIamName, isValidIamPath } from '../../common/validation/iam-names.js';
 import { PrismaService } from '../../db/prisma.service.js';
+import { AccessKeysRepository } from '../access-keys/access-keys.repository.js';
+import { AccountsRepository } from '../accounts/accounts.repository.js';
 import { actorOf, AuditService } from '../audit/audit.service.js';
 import { SessionsRepository } from '../auth/sessions.repository.js';
 import { GroupsRepository } from '../groups/groups.repository.js';
@@ -44,6 +46,8 @@ export class UsersService {
     private readonly sessions: SessionsRepository,
     private readonly passwords: PasswordService,
     private readonly audit: AuditService,
+    private readonly accessKeys: AccessKeysRepository,
+    private readonly accounts: AccountsRepository,
   ) {}
 
   async require(accountId: string, userName: string): Promise<UserRow> {
@@ -52,13 +56,17 @@ export class UsersService {
     return u;
   }
 
-  async create(auth: AuthContext, accountId: string, input: { userName: string; path?: string; tags?: Record<string, string> }, client: ClientInfo) {
+  async create(auth: AuthContext, accountId: string, input: { userName: string; path?: string; tags?: Record<string, string>; awsUserName?: string }, client: ClientInfo) {
     validateUserName(input.userName);
+    if (input.awsUserName !== undefined) {
+      validateUserName(input.awsUserName);
+      if (!(await this.accounts.findById(accountId))?.awsAccountId) throw DomainError.validation('awsUserName needs an account linked to AWS (operators: PUT /v1/accounts/{id}/aws-link).');
+    }
     const path = input.path ?? '/';
     validatePath(path);
     validateTags(input.tags ?? {});
     const u = await this.prisma.transaction(async (tx) => {
-      const u = await this.users.create(tx, accountId, { name: input.userName, path, tags: input.tags ?? {} });
+      const u = await this.users.create(tx, accountId, { name: input.userName, path, tags: input.tags ?? {}, awsUserName: input.awsUserName });
       await this.audit.append(tx, { chain: accountId, action: 'iam:CreateUser', outcome: 'success', actor: actorOf(auth), resourceArn: principalArnOf(u), client, details: { userName: u.name, path } });
       return u;
     });
@@ -122,6 +130,7 @@ export class UsersService {
     await this.prisma.transaction(async (tx) => {
       const remaining: string[] = [];
       if (u.passwordHash) remaining.push('login profile');
+      if ((await this.accessKeys.countForUser(accountId, u.id, tx)) > 0) remaining.push('access keys');
       if ((await this.mfa.listForUser(accountId, u.id, tx)).length) remaining.push('MFA devices');
       if ((await this.policies.listAttached(accountId, 'USER', u.id, tx)).length) remaining.push('attached policies');
       if ((await this.policies.countInline(accountId, 'USER', u.id, tx)) > 0) remaining.push('inline policies');
@@ -200,6 +209,8 @@ export class UsersService {
     if (!u || !u.passwordHash) throw DomainError.noSuchEntity('Login Profile for the caller');
     const policy = await this.passwords.policy(accountId);
     if (u.kind === 'IAM' && !policy.allowUsersToChangePassword && !u.passwordResetRequired) {
+      // A refusal like the guard's, so audited like the guard's.
+      await this.audit.record({ chain: accountId, action: 'iam:ChangePassword', outcome: 'denied', errorCode: ErrorCode.AccessDenied, actor: actorOf(auth), resourceArn: principalArnOf(u), client, details: { reason: 'AllowUsersToChangePassword is false' } });
       throw DomainError.accessDenied('iam:ChangePassword', principalArnOf(u));
     }
     if (!(await this.passwords.verify(u.passwordHash, oldPassword))) {

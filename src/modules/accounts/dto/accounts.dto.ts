@@ -7,6 +7,7 @@ export class CreateAccountDto {
   @ApiPropertyOptional({ description: 'AWS alias rules: 3-63 lowercase letters, digits, hyphens' }) @IsOptional() @IsString() @Length(1, 63) alias?: string;
   @ApiProperty() @IsString() @Length(3, 254) rootEmail!: string;
   @ApiProperty() @IsString() @Length(1, 512) rootPassword!: string;
+  @ApiPropertyOptional({ description: 'Lock root access keys (default true; false is the explicit opt-out)' }) @IsOptional() @IsBoolean() lockRootAccessKeys?: boolean;
 }
 
 export class ListQueryDto {
@@ -18,6 +19,12 @@ export class UpdateAccountDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 128) name?: string;
   @ApiPropertyOptional({ description: 'Root must use MFA: without a device it can only enroll one' }) @IsOptional() @IsBoolean() requireRootMfa?: boolean;
   @ApiPropertyOptional({ description: 'Principals with administrative permissions must use MFA' }) @IsOptional() @IsBoolean() requireAdminMfa?: boolean;
+  @ApiPropertyOptional({ description: 'Root access keys: none can be created and existing ones stop authenticating' }) @IsOptional() @IsBoolean() lockRootAccessKeys?: boolean;
+  @ApiPropertyOptional({ description: 'Flag access keys older than this many days (null: no limit)', nullable: true }) @IsOptional() @IsInt() @Min(1) @Max(3650) maxAccessKeyAgeDays?: number | null;
+}
+
+export class AwsLinkDto {
+  @ApiProperty({ description: '12-digit AWS account ID, or null to unlink', nullable: true }) @IsOptional() @IsString() @Length(12, 12) awsAccountId!: string | null;
 }
 
 export class AccountAliasDto {

@@ -11,6 +11,7 @@ export class CreateUserDto {
   @ApiProperty() @IsString() @Length(1, 64) userName!: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 512) path?: string;
   @ApiPropertyOptional({ type: [TagDto] }) @IsOptional() @IsArray() @ArrayMaxSize(50) @ValidateNested({ each: true }) @Type(() => TagDto) tags?: TagDto[];
+  @ApiPropertyOptional({ description: 'Upstream mode: the AWS IAM user this user mirrors (the account must be linked to AWS)' }) @IsOptional() @IsString() @Length(1, 64) awsUserName?: string;
 }
 
 export class UpdateUserDto {

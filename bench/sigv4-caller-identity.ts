@@ -1,0 +1,128 @@
+/**
+ * SigV4-authenticated GET /v1/caller-identity vs a bare NestJS-Fastify JSON
+ * route, at 1, 16 and 64 connections. The servers run pinned to CPU 0 and the
+ * load generator (autocannon) to CPU 1 when `taskset` exists.
+ *
+ *   npx tsx bench/sigv4-caller-identity.ts            # embedded database
+ *   DATABASE_URL=postgresql://… npx tsx bench/…       # PostgreSQL
+ *
+ * Prints requests/s and p50/p99 latency per run (median of RUNS runs).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { SignatureV4 } from '@smithy/signature-v4';
+
+const DURATION = Number(process.env.BENCH_SECONDS ?? 8);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const CONNECTIONS = [1, 16, 64];
+const BROKER_PORT = 18090;
+const BARE_PORT = 18091;
+const hasTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+
+function startServer(args: string[], env: Record<string, string>): Promise<ChildProcess> {
+  const cmd = hasTaskset ? 'taskset' : process.execPath;
+  const full = hasTaskset ? ['-c', '0', process.execPath, ...args] : args;
+  const child = spawn(cmd, full, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      if (/ready|listening/i.test(d.toString())) resolve(child);
+    });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+}
+
+async function waitFor(url: string) {
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(url)).status < 500) return;
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} never came up`);
+}
+
+async function json(url: string, init: RequestInit & { body?: string } = {}) {
+  const r = await fetch(url, { ...init, headers: { 'content-type': 'application/json', ...(init.headers ?? {}) } });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${init.method ?? 'GET'} ${url} → ${r.status} ${text}`);
+  return text ? JSON.parse(text) : {};
+}
+
+/** Sets up an account, an IAM user and an access key through the broker's own API. */
+async function provision(base: string, operatorToken: string) {
+  const suffix = Math.random().toString(36).slice(2, 8);
+  const acct = await json(`${base}/v1/accounts`, { method: 'POST', headers: { authorization: `Bearer ${operatorToken}` }, body: JSON.stringify({ name: 'Bench', rootEmail: `bench-${suffix}@example.test`, rootPassword: 'Bench-Passw0rd!' }) });
+  const signin = await json(`${base}/v1/signin`, { method: 'POST', body: JSON.stringify({ account: acct.accountId, email: `bench-${suffix}@example.test`, password: 'Bench-Passw0rd!' }) });
+  const h = { authorization: `Bearer ${signin.sessionToken}` };
+  await json(`${base}/v1/accounts/${acct.accountId}/users`, { method: 'POST', headers: h, body: JSON.stringify({ userName: 'bench' }) });
+  const key = await json(`${base}/v1/accounts/${acct.accountId}/users/bench/access-keys`, { method: 'POST', headers: h });
+  return key.accessKey as { accessKeyId: string; secretAccessKey: string };
+}
+
+async function signedHeaders(key: { accessKeyId: string; secretAccessKey: string }) {
+  const signer = new SignatureV4({ credentials: key, region: 'us-east-1', service: 'sts', sha256: Sha256 });
+  const signed = await signer.sign({ method: 'GET', protocol: 'http:', hostname: '127.0.0.1', port: BROKER_PORT, path: '/v1/caller-identity', query: {}, headers: { host: `127.0.0.1:${BROKER_PORT}` } });
+  return signed.headers as Record<string, string>;
+}
+
+function load(url: string, connections: number, headers: Record<string, string>): Promise<autocannon.Result> {
+  // The load generator runs in this process; pin it to CPU 1.
+  return autocannon({ url, connections, duration: DURATION, headers, pipelining: 1 });
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main() {
+  if (hasTaskset) spawnSync('taskset', ['-cp', '1', String(process.pid)]);
+  const dataDir = mkdtempSync(join(tmpdir(), 'cb-bench-'));
+  const env: Record<string, string> = { PORT: String(BROKER_PORT), LOG_LEVEL: 'warn', DATA_DIR: dataDir, NODE_ENV: 'development' };
+  // Bootstrap an operator through the CLI, then start the broker.
+  const boot = spawnSync(process.execPath, ['dist/src/cli/main.js', 'operator', 'create', '--name', `bench-${Date.now()}`], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  const operatorToken = /cbop_[A-Za-z0-9_-]+/.exec(boot.stdout)?.[0];
+  if (!operatorToken) throw new Error(`could not create an operator: ${boot.stderr}`);
+  const broker = await startServer(['dist/src/main.js'], env);
+  const bare = await startServer(['--import', 'tsx', 'bench/bare-server.ts'], { PORT: String(BARE_PORT) });
+  try {
+    await waitFor(`http://127.0.0.1:${BROKER_PORT}/health/live`);
+    const key = await provision(`http://127.0.0.1:${BROKER_PORT}`, operatorToken);
+    const headers = await signedHeaders(key);
+    const check = await fetch(`http://127.0.0.1:${BROKER_PORT}/v1/caller-identity`, { headers });
+    if (check.status !== 200) throw new Error(`signed request refused: ${await check.text()}`);
+    console.log(`database: ${process.env.DATABASE_URL ? 'postgresql' : 'pglite'}; ${RUNS} runs × ${DURATION}s; taskset: ${hasTaskset}`);
+    console.log('target              conns   req/s (median)   p50 ms   p99 ms   vs bare');
+    for (const c of CONNECTIONS) {
+      const rows: Record<string, { rps: number[]; p50: number[]; p99: number[] }> = { bare: { rps: [], p50: [], p99: [] }, sigv4: { rps: [], p50: [], p99: [] } };
+      for (let i = 0; i < RUNS; i++) {
+        for (const [name, url, h] of [
+          ['bare', `http://127.0.0.1:${BARE_PORT}/bare`, {}],
+          ['sigv4', `http://127.0.0.1:${BROKER_PORT}/v1/caller-identity`, headers],
+        ] as const) {
+          const r = await load(url, c, h);
+          if (r.non2xx || r.errors) throw new Error(`${name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+          rows[name].rps.push(r.requests.average);
+          rows[name].p50.push(r.latency.p50);
+          rows[name].p99.push(r.latency.p99);
+        }
+      }
+      const bareRps = median(rows.bare.rps);
+      for (const name of ['bare', 'sigv4']) {
+        const rps = median(rows[name].rps);
+        console.log(`${(name === 'bare' ? 'bare route' : 'sigv4 caller-id').padEnd(18)}  ${String(c).padStart(5)}   ${rps.toFixed(0).padStart(14)}   ${median(rows[name].p50).toFixed(2).padStart(6)}   ${median(rows[name].p99).toFixed(2).padStart(6)}   ${((rps / bareRps) * 100).toFixed(0).padStart(5)}%`);
+      }
+    }
+  } finally {
+    broker.kill();
+    bare.kill();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

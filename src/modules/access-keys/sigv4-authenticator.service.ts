@@ -1,0 +1,133 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import type { AuthContext, ClientInfo } from '../../common/auth/auth-context.js';
+import { clientInfoOf } from '../../common/auth/auth.decorators.js';
+import { SecretBox } from '../../common/crypto/secret-box.js';
+import { DomainError } from '../../common/errors/domain-error.js';
+import { ErrorCode } from '../../common/errors/error-codes.js';
+import { parseSigV4, SigV4Error, verifySigV4, type ParsedSigV4, type SigV4Request } from '../../common/sigv4/index.js';
+import { AuditService, PLATFORM_CHAIN } from '../audit/audit.service.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { principalOf } from '../auth/signin.service.js';
+import { AccessKeysRepository } from './access-keys.repository.js';
+import { KeyCache, type CachedKey } from './key-cache.js';
+import { UsageRecorder } from './usage-recorder.js';
+
+/**
+ * Temporary credentials (ASIA… + X-Amz-Security-Token) are resolved by the STS
+ * module through this hook; without it they are refused.
+ */
+export interface TemporaryCredentialResolver {
+  resolve(accessKeyId: string, sessionToken: string, client: ClientInfo): Promise<{ secret: string; context: AuthContext }>;
+}
+export const TEMPORARY_CREDENTIALS = Symbol('TemporaryCredentialResolver');
+
+/** Identical failures (same key, code and address) are audited once per window. */
+const FAILURE_AUDIT_WINDOW_MS = 10_000;
+
+const INVALID_KEY = 'The security token included in the request is invalid.';
+
+/** Builds the verifier's view of a Fastify request: raw path and query, raw headers, raw body. */
+export function sigv4RequestOf(req: FastifyRequest): SigV4Request {
+  const url = req.raw.url ?? '/';
+  const q = url.indexOf('?');
+  const headers: Record<string, string | string[]> = {};
+  const raw = req.raw.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toLowerCase();
+    const prev = headers[name];
+    if (prev === undefined) headers[name] = raw[i + 1];
+    else headers[name] = Array.isArray(prev) ? [...prev, raw[i + 1]] : [prev, raw[i + 1]];
+  }
+  const body = (req as FastifyRequest & { rawBody?: Buffer }).rawBody;
+  return { method: req.method, path: q === -1 ? url : url.slice(0, q), query: q === -1 ? '' : url.slice(q + 1), headers, body };
+}
+
+/** Authenticates requests signed with AWS Signature Version 4 using broker-issued keys. */
+@Injectable()
+export class SigV4Authenticator {
+  private readonly recentFailures = new Map<string, number>();
+
+  constructor(
+    private readonly repo: AccessKeysRepository,
+    private readonly cache: KeyCache,
+    private readonly usage: UsageRecorder,
+    private readonly audit: AuditService,
+    private readonly metrics: MetricsService,
+    @Inject(SecretBox) private readonly box: SecretBox,
+    @Optional() @Inject(TEMPORARY_CREDENTIALS) private readonly temporary?: TemporaryCredentialResolver,
+  ) {}
+
+  /** null when the request carries no SigV4 at all; throws a DomainError when it carries a bad one. */
+  async authenticate(req: FastifyRequest): Promise<AuthContext | null> {
+    const r = sigv4RequestOf(req);
+    let parsed: ParsedSigV4 | null = null;
+    try {
+      parsed = parseSigV4(r);
+      if (!parsed) return null;
+      const ctx = parsed.securityToken || parsed.credential.accessKeyId.startsWith('ASIA') ? await this.temporaryContext(parsed, req) : await this.longTermContext(r, parsed);
+      this.usage.record(parsed.credential.accessKeyId, parsed.credential.service, `${req.method} ${req.routeOptions?.url ?? ''}`, parsed.credential.region);
+      return ctx;
+    } catch (e: unknown) {
+      const err = e instanceof SigV4Error ? new DomainError(this.code(e.code), e.message) : e;
+      if (err instanceof DomainError) await this.refused(err, parsed, req);
+      throw err;
+    }
+  }
+
+  private code(c: string): ErrorCode {
+    return (Object.values(ErrorCode) as string[]).includes(c) ? (c as ErrorCode) : ErrorCode.SignatureDoesNotMatch;
+  }
+
+  private async longTermContext(r: SigV4Request, parsed: ParsedSigV4): Promise<AuthContext> {
+    const id = parsed.credential.accessKeyId;
+    let key: Omit<CachedKey, 'expiresAt'> | undefined = this.cache.get(id);
+    if (!key) {
+      const row = await this.repo.findForAuthentication(id);
+      if (!row || !row.secretCiphertext) throw new DomainError(ErrorCode.InvalidClientTokenId, INVALID_KEY);
+      // Locked root keys stop authenticating (the account setting), like a deactivated key.
+      const locked = row.user.kind === 'ROOT' && row.user.account.lockRootAccessKeys;
+      key = {
+        accountId: row.accountId,
+        userId: row.userId,
+        status: locked ? 'Inactive' : row.status,
+        secret: this.box.decryptString(row.secretCiphertext, row.id),
+        principal: principalOf(row.user),
+        tags: (row.user.tags ?? {}) as Record<string, string>,
+      };
+      this.cache.set(id, key);
+    }
+    if (key.status !== 'Active') throw new DomainError(ErrorCode.InvalidClientTokenId, INVALID_KEY);
+    verifySigV4(r, parsed, key.secret, { now: new Date() });
+    return { method: 'sigv4', accountId: key.accountId, principal: key.principal, mfa: { present: false }, accessKeyId: id, tags: key.tags };
+  }
+
+  private async temporaryContext(parsed: ParsedSigV4, req: FastifyRequest): Promise<AuthContext> {
+    if (!this.temporary || !parsed.securityToken) throw new DomainError(ErrorCode.InvalidClientTokenId, INVALID_KEY);
+    const { secret, context } = await this.temporary.resolve(parsed.credential.accessKeyId, parsed.securityToken, clientInfoOf(req));
+    verifySigV4(sigv4RequestOf(req), parsed, secret, { now: new Date() });
+    return context;
+  }
+
+  /** Audits a refused signature (identical ones once per window) without any secret. */
+  private async refused(err: DomainError, parsed: ParsedSigV4 | null, req: FastifyRequest): Promise<void> {
+    this.metrics.refusals.inc({ code: err.code });
+    const keyId = parsed?.credential.accessKeyId ?? null;
+    const dedupe = `${keyId}|${err.code}|${req.ip}`;
+    const now = Date.now();
+    const last = this.recentFailures.get(dedupe);
+    if (last !== undefined && now - last < FAILURE_AUDIT_WINDOW_MS) return;
+    this.recentFailures.set(dedupe, now);
+    if (this.recentFailures.size > 10_000) this.recentFailures.clear();
+    const row = keyId && /^AKIA[A-Z2-7]{16}$/.test(keyId) ? await this.repo.findForAuthentication(keyId).catch(() => null) : null;
+    await this.audit.record({
+      chain: row?.accountId ?? PLATFORM_CHAIN,
+      action: 'sts:AuthenticateRequest',
+      outcome: 'denied',
+      errorCode: err.code,
+      actor: row ? { arn: principalOf(row.user).arn, type: principalOf(row.user).kind, accessKeyId: row.id } : null,
+      client: clientInfoOf(req),
+      details: { accessKeyId: keyId, method: req.method, route: req.routeOptions?.url ?? null, reason: err.message.slice(0, 200) },
+    });
+  }
+}

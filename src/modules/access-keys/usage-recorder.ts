@@ -1,0 +1,24 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AccessKeysRepository } from './access-keys.repository.js';
+
+/** Last use is written at most once a minute per key, off the request path. */
+export const LAST_USED_WRITE_INTERVAL_MS = 60_000;
+
+@Injectable()
+export class UsageRecorder {
+  private readonly logger = new Logger('AccessKeyUsage');
+  private readonly lastWritten = new Map<string, number>();
+
+  constructor(private readonly repo: AccessKeysRepository) {}
+
+  record(accessKeyId: string, service: string, action: string, region: string, now = Date.now()): void {
+    const last = this.lastWritten.get(accessKeyId);
+    if (last !== undefined && now - last < LAST_USED_WRITE_INTERVAL_MS) return;
+    this.lastWritten.set(accessKeyId, now);
+    if (this.lastWritten.size > 100_000) this.lastWritten.clear();
+    void this.repo.recordLastUsed(accessKeyId, new Date(now), service, action, region).catch((e: unknown) => {
+      this.lastWritten.delete(accessKeyId);
+      this.logger.warn(`could not record last use of ${accessKeyId}: ${(e as Error).message}`);
+    });
+  }
+}
