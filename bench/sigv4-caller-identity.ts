@@ -23,16 +23,14 @@ const BROKER_PORT = 18090;
 const BARE_PORT = 18091;
 const hasTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 
-function startServer(args: string[], env: Record<string, string>): Promise<ChildProcess> {
+/** Starts a server pinned to CPU 0 and waits until `readyUrl` answers. */
+async function startServer(args: string[], env: Record<string, string>, readyUrl: string): Promise<ChildProcess> {
   const cmd = hasTaskset ? 'taskset' : process.execPath;
   const full = hasTaskset ? ['-c', '0', process.execPath, ...args] : args;
-  const child = spawn(cmd, full, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      if (/ready|listening/i.test(d.toString())) resolve(child);
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
+  const child = spawn(cmd, full, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const exited = new Promise<never>((_, reject) => child.on('exit', (code) => reject(new Error(`server exited with ${code}`))));
+  await Promise.race([waitFor(readyUrl), exited]);
+  return child;
 }
 
 async function waitFor(url: string) {
@@ -48,7 +46,7 @@ async function waitFor(url: string) {
 }
 
 async function json(url: string, init: RequestInit & { body?: string } = {}) {
-  const r = await fetch(url, { ...init, headers: { 'content-type': 'application/json', ...(init.headers ?? {}) } });
+  const r = await fetch(url, { ...init, headers: { ...(init.body ? { 'content-type': 'application/json' } : {}), ...(init.headers ?? {}) } });
   const text = await r.text();
   if (!r.ok) throw new Error(`${init.method ?? 'GET'} ${url} → ${r.status} ${text}`);
   return text ? JSON.parse(text) : {};
@@ -86,10 +84,13 @@ async function main() {
   const boot = spawnSync(process.execPath, ['dist/src/cli/main.js', 'operator', 'create', '--name', `bench-${Date.now()}`], { env: { ...process.env, ...env }, encoding: 'utf8' });
   const operatorToken = /cbop_[A-Za-z0-9_-]+/.exec(boot.stdout)?.[0];
   if (!operatorToken) throw new Error(`could not create an operator: ${boot.stderr}`);
-  const broker = await startServer(['dist/src/main.js'], env);
-  const bare = await startServer(['--import', 'tsx', 'bench/bare-server.ts'], { PORT: String(BARE_PORT) });
+  for (const port of [BROKER_PORT, BARE_PORT]) {
+    if (await fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false)) throw new Error(`port ${port} is already in use`);
+  }
+  const children: ChildProcess[] = [];
   try {
-    await waitFor(`http://127.0.0.1:${BROKER_PORT}/health/live`);
+    children.push(await startServer(['dist/src/main.js'], env, `http://127.0.0.1:${BROKER_PORT}/health/live`));
+    children.push(await startServer(['bench/bare-server.mjs'], { PORT: String(BARE_PORT) }, `http://127.0.0.1:${BARE_PORT}/bare`));
     const key = await provision(`http://127.0.0.1:${BROKER_PORT}`, operatorToken);
     const headers = await signedHeaders(key);
     const check = await fetch(`http://127.0.0.1:${BROKER_PORT}/v1/caller-identity`, { headers });
@@ -117,8 +118,7 @@ async function main() {
       }
     }
   } finally {
-    broker.kill();
-    bare.kill();
+    for (const c of children) c.kill();
   }
 }
 

@@ -1,5 +1,6 @@
 import { RequestMethod } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
+import { METHOD_METADATA, PATH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
+import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
 import { MetadataScanner, ModulesContainer } from '@nestjs/core';
 import type { Response, Test } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,10 +13,10 @@ type Who = 'root' | 'operator' | 'none';
 const POLICY = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iam:ListUsers', Resource: '*' }] };
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** Every route with a request body (POST/PUT/PATCH), from Nest's own metadata. */
-function bodyRoutes(t: TestApp): string[] {
+/** Every POST/PUT/PATCH route and every route that reads a @Body(), from Nest's own metadata. */
+function bodyRoutes(t: TestApp): { route: string; takesBody: boolean }[] {
   const scanner = new MetadataScanner();
-  const out: string[] = [];
+  const out: { route: string; takesBody: boolean }[] = [];
   for (const mod of t.app.get(ModulesContainer).values()) {
     for (const wrapper of mod.controllers.values()) {
       const cls = wrapper.metatype as unknown as { prototype: Record<string, object> };
@@ -25,12 +26,14 @@ function bodyRoutes(t: TestApp): string[] {
         const sub = Reflect.getMetadata(PATH_METADATA, handler) as string | undefined;
         if (sub === undefined) continue;
         const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number];
-        if (!['POST', 'PUT', 'PATCH'].includes(method)) continue;
-        out.push(`${method} /${[base, sub].filter((p) => p && p !== '/').map((p) => p.replace(/^\/+|\/+$/g, '')).join('/')}`);
+        const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, cls, name) ?? {}) as Record<string, unknown>;
+        const takesBody = Object.keys(args).some((k) => k.split(':')[0] === String(RouteParamtypes.BODY));
+        if (!takesBody && !['POST', 'PUT', 'PATCH'].includes(method)) continue;
+        out.push({ route: `${method} /${[base, sub].filter((p) => p && p !== '/').map((p) => p.replace(/^\/+|\/+$/g, '')).join('/')}`, takesBody });
       }
     }
   }
-  return out.sort();
+  return out.sort((a, b) => (a.route < b.route ? -1 : 1));
 }
 
 /** Every error has the one JSON format, and its requestId is the response's x-request-id. */
@@ -54,6 +57,8 @@ describe(`bad input: mass assignment, malformed bodies, limits (${DB_KIND})`, ()
     policy: uniq('pol-'),
     userMfa: { serial: '', seed: '' },
     rootMfa: { serial: '', seed: '' },
+    userKey: '',
+    rootKey: '',
   };
 
   beforeAll(async () => {
@@ -120,10 +125,19 @@ describe(`bad input: mass assignment, malformed bodies, limits (${DB_KIND})`, ()
       route: 'PATCH /v1/accounts/:accountId',
       path: acct,
       who: 'root',
-      body: () => ({ name: 'Renamed Co' }),
-      extras: [{ alias: 'hijack' }, { id: '123456789012' }, { rootEmail: 'x@example.test' }, { createdAt: '2000-01-01T00:00:00Z' }],
+      // (Root access keys are unlocked here, for the root access-key rows below.)
+      body: () => ({ name: 'Renamed Co', lockRootAccessKeys: false }),
+      extras: [{ alias: 'hijack' }, { id: '123456789012' }, { rootEmail: 'x@example.test' }, { createdAt: '2000-01-01T00:00:00Z' }, { awsAccountId: '123456789012' }],
       ok: [200],
       notCreated: async () => expect((await t.prisma.account.findUnique({ where: { id: A.accountId } }))?.name).toBe('Test Co'),
+    },
+    {
+      route: 'PUT /v1/accounts/:accountId/aws-link',
+      path: () => `${acct()}/aws-link`,
+      who: 'operator',
+      body: () => ({ awsAccountId: null }),
+      extras: [{ accountId: '123456789012' }, { roleArn: 'arn:aws:iam::123456789012:role/x' }, { externalId: 'x' }],
+      ok: [200],
     },
     {
       route: 'PUT /v1/accounts/:accountId/alias',
@@ -183,7 +197,7 @@ describe(`bad input: mass assignment, malformed bodies, limits (${DB_KIND})`, ()
       who: 'root',
       body: () => ({ tags: [{ key: 'team', value: 'blue' }] }),
       extras: [{ userName: 'other' }, { tags: [{ key: 'team', value: 'red', admin: true }] }, { tags: [{ key: 'team', value: 'red' }], accountId: '123456789012' }],
-      ok: [200],
+      ok: [201],
       notCreated: async () => expect((await t.http.get(`${acct()}/users/${fx.user}`).set(headersOf('root'))).body.tags).toEqual([]),
     },
     {
@@ -192,7 +206,7 @@ describe(`bad input: mass assignment, malformed bodies, limits (${DB_KIND})`, ()
       who: 'root',
       body: () => ({ tagKeys: ['team'] }),
       extras: [{ tags: [] }, { all: true }],
-      ok: [200],
+      ok: [201],
     },
     {
       route: 'POST /v1/accounts/:accountId/users/:userName/login-profile',
@@ -258,6 +272,55 @@ describe(`bad input: mass assignment, malformed bodies, limits (${DB_KIND})`, ()
       path: () => `${acct()}/root/mfa-devices/deactivate`,
       who: 'root',
       body: () => ({ serialNumber: fx.rootMfa.serial }),
+      extras: [{ force: true }],
+      ok: [204],
+    },
+    {
+      route: 'POST /v1/accounts/:accountId/users/:userName/access-keys',
+      path: () => `${acct()}/users/${fx.user}/access-keys`,
+      who: 'root',
+      // Takes no body (only ?format=json|csv).
+      extras: [],
+      ok: [201],
+    },
+    {
+      route: 'PATCH /v1/accounts/:accountId/users/:userName/access-keys/:accessKeyId',
+      path: () => `${acct()}/users/${fx.user}/access-keys/${fx.userKey}`,
+      who: 'root',
+      body: () => ({ status: 'Inactive' }),
+      extras: [{ secretAccessKey: 'x' }, { userName: 'other' }, { upstream: true }, { lastUsedAt: '2000-01-01T00:00:00Z' }],
+      ok: [200],
+      notCreated: async () => expect((await t.prisma.accessKey.findUnique({ where: { id: fx.userKey } }))?.status).toBe('Active'),
+    },
+    {
+      route: 'DELETE /v1/accounts/:accountId/users/:userName/access-keys/:accessKeyId',
+      path: () => `${acct()}/users/${fx.user}/access-keys/${fx.userKey}`,
+      who: 'root',
+      body: () => ({ confirmAccessKeyId: fx.userKey }),
+      extras: [{ force: true }, { userName: 'other' }],
+      ok: [204],
+      notCreated: async () => expect(await t.prisma.accessKey.count({ where: { id: fx.userKey } })).toBe(1),
+    },
+    {
+      route: 'POST /v1/accounts/:accountId/root/access-keys',
+      path: () => `${acct()}/root/access-keys`,
+      who: 'root',
+      extras: [],
+      ok: [201],
+    },
+    {
+      route: 'PATCH /v1/accounts/:accountId/root/access-keys/:accessKeyId',
+      path: () => `${acct()}/root/access-keys/${fx.rootKey}`,
+      who: 'root',
+      body: () => ({ status: 'Inactive' }),
+      extras: [{ status: 'Inactive', secretAccessKey: 'x' }, { userId: 'x' }],
+      ok: [200],
+    },
+    {
+      route: 'DELETE /v1/accounts/:accountId/root/access-keys/:accessKeyId',
+      path: () => `${acct()}/root/access-keys/${fx.rootKey}`,
+      who: 'root',
+      body: () => ({ confirmAccessKeyId: fx.rootKey }),
       extras: [{ force: true }],
       ok: [204],
     },
@@ -361,10 +424,10 @@ describe(`bad input: mass assignment, malformed bodies, limits (${DB_KIND})`, ()
     },
   ];
 
-  it('the table lists every POST/PUT/PATCH route of the app', () => {
-    const listed = table().map((r) => r.route);
-    expect(new Set(listed).size).toBe(listed.length);
-    expect([...listed].sort()).toEqual(bodyRoutes(t));
+  it('the table lists every POST/PUT/PATCH route, and every route that reads a body, of the app', () => {
+    const listed = table().map((r) => ({ route: r.route as string, takesBody: r.body !== undefined }));
+    expect(new Set(listed.map((r) => r.route)).size).toBe(listed.length);
+    expect([...listed].sort((a, b) => (a.route < b.route ? -1 : 1))).toEqual(bodyRoutes(t));
   });
 
   it('unknown body fields are refused with 400 ValidationError on every route that takes a body; the valid body then works', async () => {
@@ -384,6 +447,8 @@ describe(`bad input: mass assignment, malformed bodies, limits (${DB_KIND})`, ()
       // Remember the MFA devices created here, for the enable/deactivate rows that follow.
       if (r.route === 'POST /v1/accounts/:accountId/users/:userName/mfa-devices') fx.userMfa = { serial: res.body.serialNumber, seed: res.body.base32StringSeed };
       if (r.route === 'POST /v1/accounts/:accountId/root/mfa-devices') fx.rootMfa = { serial: res.body.serialNumber, seed: res.body.base32StringSeed };
+      if (r.route === 'POST /v1/accounts/:accountId/users/:userName/access-keys') fx.userKey = res.body.accessKey.accessKeyId;
+      if (r.route === 'POST /v1/accounts/:accountId/root/access-keys') fx.rootKey = res.body.accessKey.accessKeyId;
       if (r.route === 'POST /v1/signout') {
         // Signed out: carry on with a fresh root session (root's password and email changed above; its MFA device is deactivated).
         const step1 = await t.http.post('/v1/signin').send({ account: A.accountId, email: (await t.prisma.user.findFirst({ where: { accountId: A.accountId, kind: 'ROOT' } }))!.email, password: 'Changed-R00t-Passw0rd' });
@@ -406,6 +471,10 @@ describe(`bad input: mass assignment, malformed bodies, limits (${DB_KIND})`, ()
     ] as const) {
       const res = await t.http.get(path).set(path.startsWith('/v1/accounts?') ? headersOf('operator') : h);
       expectError(res, 400, 'ValidationError', label);
+    }
+    for (const query of [{ format: 'xml' }, { format: 'json', userName: 'other' }] as Record<string, string>[]) {
+      const r = await t.http.post(`${acct()}/users/${fx.user}/access-keys`).set(h).query(query);
+      expectError(r, 400, 'ValidationError', `create access key ?${new URLSearchParams(query)}`);
     }
     const del = await t.http.delete(`${acct()}/users/${fx.user}/attached-policies`).set(h).query({ policyArn: READ_ONLY, force: 'true' });
     expectError(del, 400, 'ValidationError', 'detach with extra query field');

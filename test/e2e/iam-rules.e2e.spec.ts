@@ -324,7 +324,8 @@ describe(`IAM rules (${DB_KIND})`, () => {
       const a = await accountWithRoot(t);
       const root = api(a);
       expect((await root.put('/password-policy', { minimumPasswordLength: 8, allowUsersToChangePassword: false })).status).toBe(200);
-      const { userName, token } = await userWithPolicies(t, a, [CHANGE_PASSWORD]);
+      // A user with no policy of its own: only the account setting (or a required reset) lets it change its password.
+      const { userName, token } = await userWithPolicies(t, a, []);
       const me = api(a, token);
       const refused = await me.post('/change-password', { oldPassword: USER_PASSWORD, newPassword: 'Brand-new-1' });
       expectError(refused, 403, 'AccessDenied');
@@ -340,9 +341,23 @@ describe(`IAM rules (${DB_KIND})`, () => {
       expectError(await me.get(`/users/${userName}`), 403, 'PasswordResetRequired');
       expect((await me.post('/change-password', { oldPassword: USER_PASSWORD, newPassword: 'Brand-new-1' })).status).toBe(204);
       expect((await root.get(`/users/${userName}/login-profile`)).body.passwordResetRequired).toBe(false);
-      // Once done, the policy applies again.
+      // Once done, the setting applies again.
       expectError(await me.post('/change-password', { oldPassword: 'Brand-new-1', newPassword: 'Brand-new-2' }), 403, 'AccessDenied');
-      // Root is not bound by it.
+
+      // AllowUsersToChangePassword=true lets every user change its own password, without a policy…
+      expect((await root.put('/password-policy', { minimumPasswordLength: 8, allowUsersToChangePassword: true })).status).toBe(200);
+      expect((await me.post('/change-password', { oldPassword: 'Brand-new-1', newPassword: 'Brand-new-2' })).status).toBe(204);
+      // …but never past an explicit Deny.
+      expect((await root.put(`/users/${userName}/inline-policies/no-change`, { document: doc({ Effect: 'Deny', Action: 'iam:ChangePassword', Resource: '*' }) })).status).toBe(204);
+      expectError(await me.post('/change-password', { oldPassword: 'Brand-new-2', newPassword: 'Brand-new-3' }), 403, 'AccessDenied');
+      await signIn(t, { account: a.accountId, userName, password: 'Brand-new-2' });
+
+      // As in IAM, the setting is not the only way: a user whose own policy allows iam:ChangePassword may,
+      // whatever the setting says.
+      expect((await root.put('/password-policy', { minimumPasswordLength: 8, allowUsersToChangePassword: false })).status).toBe(200);
+      const withPolicy = await userWithPolicies(t, a, [CHANGE_PASSWORD]);
+      expect((await api(a, withPolicy.token).post('/change-password', { oldPassword: USER_PASSWORD, newPassword: 'Brand-new-1' })).status).toBe(204);
+      // Root is not bound by the setting either.
       expect((await root.post('/change-password', { oldPassword: ROOT_PASSWORD, newPassword: 'Root-new-Passw0rd!' })).status).toBe(204);
       await signIn(t, { account: a.accountId, email: a.rootEmail, password: 'Root-new-Passw0rd!' });
     });

@@ -68,8 +68,9 @@ describe(`root user and account (${DB_KIND})`, () => {
       expect(viaOld.status).toBe(401);
       expect(viaOld.body.error.code).toBe('InvalidCredentials');
 
-      const audit = await t.prisma.auditEvent.findMany({ where: { chain: a.accountId, action: 'account:UpdateRootEmail' } });
-      expect(audit).toHaveLength(1);
+      // One change, and the earlier wrong-password attempt recorded as a refusal.
+      const audit = await t.prisma.auditEvent.findMany({ where: { chain: a.accountId, action: 'account:UpdateRootEmail' }, orderBy: { seq: 'asc' } });
+      expect(audit.map((r) => r.outcome)).toEqual(['denied', 'success']);
       expect(bigintSafe(audit)).not.toContain(ROOT_PASSWORD);
     });
 

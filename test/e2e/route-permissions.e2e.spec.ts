@@ -96,7 +96,9 @@ async function declaredRoutes(t: TestApp): Promise<RouteInfo[]> {
               reqs.push('UNDECLARED');
               declared = false;
             }
-            const via = others.length === 1 && others[0] === 'console-session' ? '' : `[${others.join(', ')}] `;
+            // The default methods are asserted once, below; only a route's own choice is shown here.
+            const isDefault = others.length === DEFAULT_METHODS.length && others.every((m) => DEFAULT_METHODS.includes(m));
+            const via = isDefault ? '' : `[${others.join(', ')}] `;
             alternatives.push(via + reqs.join(' + '));
           }
           if (methods.length === 1 && methods[0] === 'operator-token' && !authenticatedOnly) {
@@ -119,9 +121,10 @@ async function declaredRoutes(t: TestApp): Promise<RouteInfo[]> {
  * Who may call what, route by route. Written out in full on purpose: any change in access (a new route,
  * a dropped @Authorize, a different action or resource, an operator or public route more) shows up here
  * as a diff to review. Legend: `public` = no credentials; `operator` = a platform operator token;
- * `root-only` = the account's root user; `action X on R` = a console session whose policies allow X on R
- * (root: always, in its own account); `[password]` = the password strategy (sign-in); `authenticated-only`
- * = any valid credentials. "restricted session ok" = still callable by a session that must first enroll
+ * `root-only` = the account's root user; `action X on R` = a principal whose policies allow X on R (root:
+ * always, in its own account), with the default credentials (console session or SigV4, see below) unless
+ * a `[method]` is named; `[password]` = the password strategy (sign-in); `authenticated-only` = any valid
+ * credentials. "restricted session ok" = still callable by a session that must first enroll
  * MFA or change its password.
  */
 const EXPECTED: string[] = [
@@ -130,10 +133,12 @@ const EXPECTED: string[] = [
   'GET /metrics → public',
   'GET /v1/accounts → operator',
   'POST /v1/accounts → operator',
-  'GET /v1/accounts/:accountId → operator | action iam:GetAccountSummary on *',
+  'GET /v1/accounts/:accountId → operator | [console-session] action iam:GetAccountSummary on *',
   'PATCH /v1/accounts/:accountId → root-only',
+  'GET /v1/accounts/:accountId/access-key-report → action iam:GetCredentialReport on *',
   'DELETE /v1/accounts/:accountId/alias → action iam:DeleteAccountAlias on *',
   'PUT /v1/accounts/:accountId/alias → action iam:CreateAccountAlias on *',
+  'PUT /v1/accounts/:accountId/aws-link → operator',
   'POST /v1/accounts/:accountId/change-password → action iam:ChangePassword on <caller> (restricted session ok: password-change)',
   'GET /v1/accounts/:accountId/groups → action iam:ListGroups on *',
   'POST /v1/accounts/:accountId/groups → action iam:CreateGroup on arn:aws:iam::<accountId>:group/<body.path>/<body.groupName>',
@@ -156,6 +161,11 @@ const EXPECTED: string[] = [
   'DELETE /v1/accounts/:accountId/policies/:policyName → action iam:DeletePolicy on arn:aws:iam::<accountId>:policy/<path>/<policyName>',
   'GET /v1/accounts/:accountId/policies/:policyName → action iam:GetPolicy on arn:aws:iam::<accountId>:policy/<path>/<policyName>',
   'PUT /v1/accounts/:accountId/policies/:policyName/document → action iam:CreatePolicyVersion on arn:aws:iam::<accountId>:policy/<path>/<policyName>',
+  'GET /v1/accounts/:accountId/root/access-keys → root-only',
+  'POST /v1/accounts/:accountId/root/access-keys → root-only',
+  'DELETE /v1/accounts/:accountId/root/access-keys/:accessKeyId → root-only',
+  'PATCH /v1/accounts/:accountId/root/access-keys/:accessKeyId → root-only',
+  'GET /v1/accounts/:accountId/root/access-keys/:accessKeyId/last-used → root-only',
   'PUT /v1/accounts/:accountId/root/email → root-only',
   'DELETE /v1/accounts/:accountId/root/mfa-devices → root-only (restricted session ok: mfa-enrollment)',
   'GET /v1/accounts/:accountId/root/mfa-devices → root-only (restricted session ok: mfa-enrollment)',
@@ -174,6 +184,11 @@ const EXPECTED: string[] = [
   'DELETE /v1/accounts/:accountId/users/:userName → action iam:DeleteUser on arn:aws:iam::<accountId>:user/<path>/<userName>',
   'GET /v1/accounts/:accountId/users/:userName → action iam:GetUser on arn:aws:iam::<accountId>:user/<path>/<userName>',
   'PATCH /v1/accounts/:accountId/users/:userName → action iam:UpdateUser on arn:aws:iam::<accountId>:user/<path>/<userName>',
+  'GET /v1/accounts/:accountId/users/:userName/access-keys → action iam:ListAccessKeys on arn:aws:iam::<accountId>:user/<path>/<userName>',
+  'POST /v1/accounts/:accountId/users/:userName/access-keys → action iam:CreateAccessKey on arn:aws:iam::<accountId>:user/<path>/<userName>',
+  'DELETE /v1/accounts/:accountId/users/:userName/access-keys/:accessKeyId → action iam:DeleteAccessKey on arn:aws:iam::<accountId>:user/<path>/<userName>',
+  'PATCH /v1/accounts/:accountId/users/:userName/access-keys/:accessKeyId → action iam:UpdateAccessKey on arn:aws:iam::<accountId>:user/<path>/<userName>',
+  'GET /v1/accounts/:accountId/users/:userName/access-keys/:accessKeyId/last-used → action iam:GetAccessKeyLastUsed on arn:aws:iam::<accountId>:user/<path>/<userName>',
   'GET /v1/accounts/:accountId/users/:userName/groups → action iam:ListGroupsForUser on arn:aws:iam::<accountId>:user/<path>/<userName>',
   'DELETE /v1/accounts/:accountId/users/:userName/login-profile → action iam:DeleteLoginProfile on arn:aws:iam::<accountId>:user/<path>/<userName>',
   'GET /v1/accounts/:accountId/users/:userName/login-profile → action iam:GetLoginProfile on arn:aws:iam::<accountId>:user/<path>/<userName>',
@@ -205,6 +220,10 @@ describe('route permission declarations', () => {
     await t?.close();
   });
 
+  it('routes that do not choose accept the default credentials: console sessions and SigV4-signed requests', () => {
+    expect([...DEFAULT_METHODS].sort()).toEqual(['console-session', 'sigv4']);
+  });
+
   it('every route declares who may call it (the guard refuses undeclared routes, but none should exist)', () => {
     expect(routes.length).toBeGreaterThan(0);
     expect(routes.filter((r) => !r.declared).map((r) => `${r.method} ${r.path} (${r.handler})`)).toEqual([]);
@@ -227,6 +246,7 @@ describe('route permission declarations', () => {
       'GET /v1/accounts',
       'POST /v1/accounts',
       'GET /v1/accounts/:accountId',
+      'PUT /v1/accounts/:accountId/aws-link',
     ]);
   });
 

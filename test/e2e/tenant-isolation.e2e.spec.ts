@@ -4,6 +4,7 @@ import { MetadataScanner, ModulesContainer } from '@nestjs/core';
 import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountWithRoot, ADMIN, bearer, codeAt, READ_ONLY, ROOT_PASSWORD, USER_PASSWORD, userWithPolicies, type TestAccount } from '../support/factories.js';
+import { signedRequest, type Keys } from '../support/sigv4-client.js';
 import { DB_KIND, startTestApp, uniq, type TestApp } from '../support/test-app.js';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -16,6 +17,8 @@ interface Probe {
   body?: () => object;
   /** Operator-only routes do not even authenticate a console session: 401, whichever account. */
   operatorOnly?: boolean;
+  /** Routes that take operator tokens and console sessions, but not SigV4: a signed request is 401. */
+  notSigV4?: boolean;
 }
 
 const ALLOW_ALL = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
@@ -46,6 +49,8 @@ describe(`tenant isolation: another account cannot read, change or delete (${DB_
   let A: TestAccount;
   let B: TestAccount;
   let bAdmin: { userName: string; token: string };
+  /** B's administrator's access key: the same principal, signing its requests (SigV4) instead. */
+  let bAdminKeys: Keys;
   let bUser: string;
 
   // Account A's data, all of it reachable by A's root.
@@ -81,6 +86,12 @@ describe(`tenant isolation: another account cannot read, change or delete (${DB_
     if (p.query) req = req.query(p.query);
     return p.body ? req.send(p.body()) : req;
   };
+  /** The same call, signed with an access key (SigV4) instead of a session token. */
+  const callSigned = (p: Probe, accountId: string, keys: Keys): Promise<Response> => {
+    const [method] = p.route.split(' ');
+    return signedRequest(t, keys, method, pathOf(accountId, p), { body: p.body?.(), query: p.query, service: 'iam' }) as unknown as Promise<Response>;
+  };
+  type Caller = (p: Probe, accountId: string) => Promise<Response>;
 
   async function enableMfa(base: string, deviceName: string): Promise<{ serial: string }> {
     const dev = await t.http.post(base).set(asA()).send({ deviceName });
@@ -95,6 +106,35 @@ describe(`tenant isolation: another account cannot read, change or delete (${DB_
     const dev = await t.http.post(base).set(asA()).send({ deviceName });
     expect(dev.status, JSON.stringify(dev.body)).toBe(201);
     return { serial: dev.body.serialNumber, seed: dev.body.base32StringSeed };
+  }
+
+  /** What A's root reads at a path (an error's requestId, and the report's timestamp, aside). */
+  async function readAsA(path: string): Promise<{ status: number; body: unknown }> {
+    const r = await t.http.get(path).set(asA());
+    const body = r.body?.error ? { ...r.body.error, requestId: undefined } : { ...r.body, generatedAt: undefined };
+    return { status: r.status, body };
+  }
+
+  /** Every row the database holds for A (and the length of A's audit chain). */
+  async function dbOfA(): Promise<unknown> {
+    const where = { accountId: A.accountId };
+    const db = {
+      account: await t.prisma.account.findUnique({ where: { id: A.accountId } }),
+      passwordPolicy: await t.prisma.passwordPolicy.findUnique({ where }),
+      users: await t.prisma.user.findMany({ where, orderBy: { id: 'asc' } }),
+      passwordHistory: await t.prisma.passwordHistory.findMany({ where, orderBy: { id: 'asc' } }),
+      groups: await t.prisma.group.findMany({ where, orderBy: { id: 'asc' } }),
+      memberships: await t.prisma.groupMembership.findMany({ where, orderBy: [{ groupId: 'asc' }, { userId: 'asc' }] }),
+      policies: await t.prisma.policy.findMany({ where, orderBy: { id: 'asc' } }),
+      attachments: await t.prisma.policyAttachment.findMany({ where, orderBy: [{ principalId: 'asc' }, { policyArn: 'asc' }] }),
+      inline: await t.prisma.inlinePolicy.findMany({ where, orderBy: [{ principalId: 'asc' }, { name: 'asc' }] }),
+      mfa: await t.prisma.mfaDevice.findMany({ where, orderBy: { id: 'asc' } }),
+      accessKeys: await t.prisma.accessKey.findMany({ where, orderBy: { id: 'asc' } }),
+      sessions: (await t.prisma.consoleSession.findMany({ where, orderBy: { id: 'asc' } })).map((s) => ({ id: s.id, revokedAt: s.revokedAt, expiresAt: s.expiresAt })),
+      // Nothing B does is written into A's audit chain (B's refusals belong to B).
+      auditEvents: await t.prisma.auditEvent.count({ where: { chain: A.accountId } }),
+    };
+    return JSON.parse(JSON.stringify(db, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
   }
 
   /** A's state, read back over HTTP as A's root, plus every row the database holds for A. */
@@ -130,33 +170,20 @@ describe(`tenant isolation: another account cannot read, change or delete (${DB_
       '/access-key-report',
     ];
     const http: Record<string, unknown> = {};
-    const answers = await Promise.all(reads.map((p) => t.http.get(base + p).set(asA())));
-    for (const [i, p] of reads.entries()) {
-      const r = answers[i];
-      // An error's requestId differs on every call; the rest of the answer must not.
-      // (the credential report is stamped with the time it was made).
-      const body = r.body?.error ? { ...r.body.error, requestId: undefined } : { ...r.body, generatedAt: undefined };
-      http[p || '/'] = { status: r.status, body };
-    }
-    const where = { accountId: A.accountId };
-    const db = {
-      account: await t.prisma.account.findUnique({ where: { id: A.accountId } }),
-      passwordPolicy: await t.prisma.passwordPolicy.findUnique({ where }),
-      users: await t.prisma.user.findMany({ where, orderBy: { id: 'asc' } }),
-      passwordHistory: await t.prisma.passwordHistory.findMany({ where, orderBy: { id: 'asc' } }),
-      groups: await t.prisma.group.findMany({ where, orderBy: { id: 'asc' } }),
-      memberships: await t.prisma.groupMembership.findMany({ where, orderBy: [{ groupId: 'asc' }, { userId: 'asc' }] }),
-      policies: await t.prisma.policy.findMany({ where, orderBy: { id: 'asc' } }),
-      attachments: await t.prisma.policyAttachment.findMany({ where, orderBy: [{ principalId: 'asc' }, { policyArn: 'asc' }] }),
-      inline: await t.prisma.inlinePolicy.findMany({ where, orderBy: [{ principalId: 'asc' }, { name: 'asc' }] }),
-      mfa: await t.prisma.mfaDevice.findMany({ where, orderBy: { id: 'asc' } }),
-      accessKeys: await t.prisma.accessKey.findMany({ where, orderBy: { id: 'asc' } }),
-      sessions: (await t.prisma.consoleSession.findMany({ where, orderBy: { id: 'asc' } })).map((s) => ({ id: s.id, revokedAt: s.revokedAt, expiresAt: s.expiresAt })),
-      // Nothing B does is written into A's audit chain (B's refusals belong to B).
-      auditEvents: await t.prisma.auditEvent.count({ where: { chain: A.accountId } }),
-    };
-    return JSON.parse(JSON.stringify({ http, db }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
+    for (const p of reads) http[p || '/'] = await readAsA(base + p);
+    return { http, db: await dbOfA() };
   }
+
+  /**
+   * Where A's root reads back what a probe targets: the route itself if it has a GET, else its
+   * nearest parent that has one (POST …/users/:userName/tags → GET …/users/:userName).
+   */
+  let getRoutes: Set<string>;
+  const readBackPath = (p: Probe): string => {
+    const segments = p.route.split(' ')[1].split('/');
+    while (segments.length > 4 && !getRoutes.has(segments.join('/'))) segments.pop();
+    return pathOf(A.accountId, { ...p, route: `GET ${segments.join('/')}` });
+  };
 
   let baseline: unknown;
 
@@ -202,9 +229,12 @@ describe(`tenant isolation: another account cannot read, change or delete (${DB_
     fx.rootKey = (await ok(t.http.post(`${base}/root/access-keys`).set(h), 201)).body.accessKey.accessKeyId;
 
     bAdmin = await userWithPolicies(t, B, [ADMIN]);
+    const bKey = await ok(t.http.post(`/v1/accounts/${B.accountId}/users/${bAdmin.userName}/access-keys`).set(bearer(B.rootToken)), 201);
+    bAdminKeys = { accessKeyId: bKey.body.accessKey.accessKeyId, secretAccessKey: bKey.body.accessKey.secretAccessKey };
     bUser = uniq('bob-');
     await ok(t.http.post(`/v1/accounts/${B.accountId}/users`).set(bearer(B.rootToken)).send({ userName: bUser }), 201);
 
+    getRoutes = new Set(accountRoutes(t).filter((r) => r.startsWith('GET ')).map((r) => r.slice(4)));
     baseline = await snapshotOfA();
   });
 
@@ -216,7 +246,7 @@ describe(`tenant isolation: another account cannot read, change or delete (${DB_
   /** Each probe would succeed if A's root sent it (see the control test); B must get NoSuchEntity. */
   const probes = (): Probe[] => [
     // account
-    { route: 'GET /v1/accounts/:accountId' },
+    { route: 'GET /v1/accounts/:accountId', notSigV4: true },
     { route: 'PATCH /v1/accounts/:accountId', body: () => ({ name: 'Hijacked Inc', requireRootMfa: true, lockRootAccessKeys: true }) },
     { route: 'PUT /v1/accounts/:accountId/aws-link', body: () => ({ awsAccountId: '999999999999' }), operatorOnly: true },
     { route: 'PUT /v1/accounts/:accountId/alias', body: () => ({ alias: uniq('stolen-') }) },
@@ -319,26 +349,35 @@ describe(`tenant isolation: another account cannot read, change or delete (${DB_
   });
 
   /** What B gets for an account that does not exist at all: A's answers must be indistinguishable. */
-  async function missingAccountAnswer(p: Probe, token: string): Promise<{ status: number; code: string; message: string }> {
+  async function missingAccountAnswer(p: Probe, caller: Caller): Promise<{ status: number; code: string; message: string }> {
     let ghost: string;
     do ghost = String(Math.floor(1e11 + Math.random() * 9e11));
     while (ghost === A.accountId || ghost === B.accountId);
-    const r = await call(p, ghost, bearer(token));
+    const r = await caller(p, ghost);
     return { status: r.status, code: r.body?.error?.code, message: r.body?.error?.message };
   }
 
-  it.each(['root', 'administrator'] as const)('B’s %s gets 404 NoSuchEntity on every one of A’s routes, and A is left unchanged', async (who) => {
-    const token = who === 'root' ? B.rootToken : bAdmin.token;
+  it.each(['root', 'administrator', 'administrator signing with its access key (SigV4)'] as const)('B’s %s gets 404 NoSuchEntity on every one of A’s routes, and A is left unchanged', async (who) => {
+    const caller: Caller =
+      who === 'root' ? (p, acct) => call(p, acct, bearer(B.rootToken)) : who === 'administrator' ? (p, acct) => call(p, acct, bearer(bAdmin.token)) : (p, acct) => callSigned(p, acct, bAdminKeys);
     for (const p of probes()) {
       const label = `${who} → ${p.route}`;
-      const r = await call(p, A.accountId, bearer(token));
-      expect(r.status, `${label}: ${JSON.stringify(r.body)}`).toBe(p.operatorOnly ? 401 : 404);
-      expect(r.body.error.code, label).toBe(p.operatorOnly ? 'MissingAuthenticationToken' : 'NoSuchEntity');
+      const before = await readAsA(readBackPath(p));
+      // (404 is a read-back too: e.g. the login profile B tries to create must still not exist.)
+      expect([200, 404], `${label}: read back ${readBackPath(p)}`).toContain(before.status);
+      const r = await caller(p, A.accountId);
+      const unauthenticated = p.operatorOnly || (p.notSigV4 && who.includes('SigV4'));
+      expect(r.status, `${label}: ${JSON.stringify(r.body)}`).toBe(unauthenticated ? 401 : 404);
+      expect(r.body.error.code, label).toBe(unauthenticated ? 'MissingAuthenticationToken' : 'NoSuchEntity');
       // No hint of what exists in A: same answer as for an account that does not exist.
-      expect({ status: r.status, code: r.body.error.code, message: r.body.error.message }, label).toEqual(await missingAccountAnswer(p, token));
+      expect({ status: r.status, code: r.body.error.code, message: r.body.error.message }, label).toEqual(await missingAccountAnswer(p, caller));
       for (const secret of [fx.user, fx.group, fx.policy, fx.userMfaEnabled, fx.userKey, fx.rootKey, A.alias, A.rootEmail]) expect(JSON.stringify(r.body), label).not.toContain(secret);
-      expect(await snapshotOfA(), label).toEqual(baseline);
+      // A's root reads the target back unchanged, and nothing of A's changed in the database.
+      expect(await readAsA(readBackPath(p)), `${label}: read back ${readBackPath(p)}`).toEqual(before);
+      expect(await dbOfA(), label).toEqual((baseline as { db: unknown }).db);
     }
+    // And everything A's root can read is as it was.
+    expect(await snapshotOfA()).toEqual(baseline);
   }, 300_000);
 
   it('control: the same probes by A’s own root are accepted (so the 404s above are isolation, not bad requests)', async () => {
@@ -383,9 +422,18 @@ describe(`tenant isolation: another account cannot read, change or delete (${DB_
     expect(await snapshotOfA()).toEqual(baseline);
   });
 
-  it('A’s session token is not usable in B’s path (nor is A’s user’s)', async () => {
+  it('A’s credentials are not usable in B’s path: root’s and a user’s session tokens, the user’s access key', async () => {
     const aUser = await userWithPolicies(t, A, [ADMIN]);
-    for (const token of [A.rootToken, aUser.token]) {
+    const aKey = (await t.http.post(`/v1/accounts/${A.accountId}/users/${aUser.userName}/access-keys`).set(asA())).body.accessKey;
+    const aKeys: Keys = { accessKeyId: aKey.accessKeyId, secretAccessKey: aKey.secretAccessKey };
+    const callers: [string, Caller][] = [
+      ['A root session', (p, acct) => call(p, acct, bearer(A.rootToken))],
+      ['A user session', (p, acct) => call(p, acct, bearer(aUser.token))],
+      ['A user access key', (p, acct) => callSigned(p, acct, aKeys)],
+    ];
+    // Each works at home.
+    for (const [label, caller] of callers) expect((await caller({ route: 'GET /v1/accounts/:accountId/users' }, A.accountId)).status, label).toBe(200);
+    for (const [label, caller] of callers) {
       for (const p of [
         { route: 'GET /v1/accounts/:accountId' },
         { route: 'GET /v1/accounts/:accountId/users' },
@@ -394,9 +442,10 @@ describe(`tenant isolation: another account cannot read, change or delete (${DB_
         { route: 'PUT /v1/accounts/:accountId/password-policy', body: () => ({ minimumPasswordLength: 6 }) },
         { route: 'GET /v1/accounts/:accountId/root/mfa-devices' },
       ] satisfies Probe[]) {
-        const r = await call(p, B.accountId, bearer(token));
-        expect(r.status, `${p.route}: ${JSON.stringify(r.body)}`).toBe(404);
-        expect(r.body.error.code).toBe('NoSuchEntity');
+        const r = await caller(p, B.accountId);
+        const unauthenticated = p.route === 'GET /v1/accounts/:accountId' && label.includes('access key');
+        expect(r.status, `${label} ${p.route}: ${JSON.stringify(r.body)}`).toBe(unauthenticated ? 401 : 404);
+        expect(r.body.error.code).toBe(unauthenticated ? 'MissingAuthenticationToken' : 'NoSuchEntity');
       }
     }
     // The tokens still work at home, and B's data did not change.
@@ -407,6 +456,9 @@ describe(`tenant isolation: another account cannot read, change or delete (${DB_
     expect((await t.http.get(`/v1/accounts/${B.accountId}/password-policy`).set(bearer(B.rootToken))).body.error?.code).toBe('NoSuchEntity');
     // Clean up the extra user so A's snapshot stays as it was.
     const h = asA();
+    const keyUrl = `/v1/accounts/${A.accountId}/users/${aUser.userName}/access-keys/${aKeys.accessKeyId}`;
+    expect((await t.http.patch(keyUrl).set(h).send({ status: 'Inactive' })).status).toBe(200);
+    expect((await t.http.delete(keyUrl).set(h).send({ confirmAccessKeyId: aKeys.accessKeyId })).status).toBe(204);
     expect((await t.http.delete(`/v1/accounts/${A.accountId}/users/${aUser.userName}/attached-policies`).set(h).query({ policyArn: ADMIN })).status).toBe(204);
     expect((await t.http.delete(`/v1/accounts/${A.accountId}/users/${aUser.userName}/login-profile`).set(h)).status).toBe(204);
     expect((await t.http.delete(`/v1/accounts/${A.accountId}/users/${aUser.userName}`).set(h)).status).toBe(204);

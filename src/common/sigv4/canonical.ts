@@ -9,9 +9,12 @@
  *   unencoded (the test suite's `get-space` / `get-utf8`) is encoded once, which gives the suite's
  *   expected form.
  * - Query: split on '&' (empty pieces ignored), key and value split at the first '='. Each is decoded
- *   (`%XX` → byte, and '+' → space, as the broker's own query parser and AWS's form decoding read it)
- *   and re-encoded over the unreserved set; a '%' not followed by two hex digits is a literal '%'.
- *   Sorted by encoded key, then encoded value (byte order). In query form `X-Amz-Signature` is left out.
+ *   (`%XX` → byte; '+' → space) and re-encoded over the unreserved set; a '%' not followed by two hex
+ *   digits is a literal '%'. '+' is read as a space because that is how the broker's own query parser
+ *   (Node querystring / Fastify) reads it: the signature then covers the values the handler sees, and
+ *   `a=b+c` cannot pass as a signed `a=b%2Bc`. SDKs always send a literal '+' as %2B, so only a client
+ *   that signs a raw '+' as '%2B' is refused. Sorted by encoded key, then encoded value (byte order). In
+ *   query form `X-Amz-Signature` is left out.
  * - Headers: for each signed name, the value(s) trimmed of SP/HTAB, inner runs of SP/HTAB collapsed to
  *   one SP (inside quotes too: suite `get-header-value-trim`), repeated headers (arrays) joined with ','
  *   in order (`get-header-key-duplicate`, `get-header-value-order`). A value that still contains line
@@ -203,21 +206,9 @@ function isWs(c: number): boolean {
 
 /** Trim SP/HTAB and collapse inner runs of SP/HTAB to one SP. */
 function trimAll(v: string): string {
-  const n = v.length;
-  let simple = n === 0 || (!isWs(v.charCodeAt(0)) && !isWs(v.charCodeAt(n - 1)));
-  if (simple) {
-    for (let i = 1; i < n; i++) {
-      const c = v.charCodeAt(i);
-      if (c === 0x09 || (c === 0x20 && v.charCodeAt(i - 1) === 0x20)) {
-        simple = false;
-        break;
-      }
-    }
-  }
-  if (simple) return v;
   let out = '';
   let pendingSpace = false;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < v.length; i++) {
     const c = v.charCodeAt(i);
     if (isWs(c)) {
       pendingSpace = out.length > 0;
@@ -231,6 +222,19 @@ function trimAll(v: string): string {
 }
 
 function canonicalSingleValue(v: string): string {
+  const n = v.length;
+  // Fast path (native scans): nothing to trim, collapse or unfold.
+  if (
+    n === 0 ||
+    (!isWs(v.charCodeAt(0)) &&
+      !isWs(v.charCodeAt(n - 1)) &&
+      v.indexOf('  ') < 0 &&
+      v.indexOf('\t') < 0 &&
+      v.indexOf('\n') < 0 &&
+      v.indexOf('\r') < 0)
+  ) {
+    return v;
+  }
   if (v.indexOf('\n') < 0 && v.indexOf('\r') < 0) return trimAll(v);
   const parts: string[] = [];
   for (const line of v.split(/\r\n|\r|\n/)) {

@@ -23,7 +23,6 @@ function incomplete(message: string): SigV4Error {
 
 /** For messages: never echo more than a short prefix of client input. */
 function clip(s: string): string {
-  // eslint-disable-next-line no-control-regex
   const safe = s.replace(/[\u0000-\u001f\u007f]/g, '?');
   return safe.length > 64 ? safe.slice(0, 64) + '…' : safe;
 }
@@ -92,79 +91,71 @@ function queryAuthParams(query: string): Map<string, string[]> | null {
   return map;
 }
 
-function isTokenChar(c: number): boolean {
-  // RFC 7230 tchar, lower-case only
-  return (
-    (c >= 0x61 && c <= 0x7a) ||
-    (c >= 0x30 && c <= 0x39) ||
-    c === 0x2d ||
-    c === 0x2e ||
-    c === 0x5f ||
-    c === 0x7e ||
-    c === 0x21 ||
-    (c >= 0x23 && c <= 0x27) ||
-    c === 0x2a ||
-    c === 0x2b ||
-    c === 0x5e ||
-    c === 0x60 ||
-    c === 0x7c
-  );
+function table(chars: string): Uint8Array {
+  const t = new Uint8Array(128);
+  for (let i = 0; i < chars.length; i++) t[chars.charCodeAt(i)] = 1;
+  return t;
+}
+
+/** RFC 7230 tchar, lower-case letters only. */
+const HEADER_NAME = table("abcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-.^_`|~");
+const HEX_LOWER = table('0123456789abcdef');
+/** Region and service names: [A-Za-z0-9._-]. */
+const SCOPE_NAME = table('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-');
+
+function allIn(s: string, t: Uint8Array): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128 || t[c] !== 1) return false;
+  }
+  return true;
 }
 
 function parseSignedHeaders(value: string): string[] {
-  const names = value.split(';');
-  for (let i = 0; i < names.length; i++) {
-    const name = names[i]!;
-    let ok = name.length > 0 && (i === 0 || names[i - 1]! < name);
-    for (let j = 0; ok && j < name.length; j++) ok = isTokenChar(name.charCodeAt(j));
-    if (!ok) {
+  const names: string[] = [];
+  let prev = '';
+  for (let start = 0; start <= value.length; ) {
+    let semi = value.indexOf(';', start);
+    if (semi < 0) semi = value.length;
+    const name = value.slice(start, semi);
+    if (name.length === 0 || !(prev < name) || !allIn(name, HEADER_NAME)) {
       throw incomplete(
         `SignedHeaders must be a ';'-separated list of distinct lower-case header names in ascending order, not '${clip(value)}'.`,
       );
     }
+    names.push(name);
+    prev = name;
+    start = semi + 1;
   }
   return names;
 }
 
 function parseSignature(value: string): string {
-  let ok = value.length === 64;
-  for (let i = 0; ok && i < 64; i++) {
-    const c = value.charCodeAt(i);
-    ok = (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66);
-  }
-  if (!ok) throw incomplete('Signature must be 64 lower-case hexadecimal characters.');
+  if (value.length !== 64 || !allIn(value, HEX_LOWER)) throw incomplete('Signature must be 64 lower-case hexadecimal characters.');
   return value;
 }
 
 /** Region and service names: [A-Za-z0-9._-]{1,64} (so no separator of the signing-key cache key can appear). */
 function isScopeName(s: string): boolean {
-  if (s.length === 0 || s.length > 64) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (
-      !(
-        (c >= 0x61 && c <= 0x7a) ||
-        (c >= 0x41 && c <= 0x5a) ||
-        (c >= 0x30 && c <= 0x39) ||
-        c === 0x2d ||
-        c === 0x2e ||
-        c === 0x5f
-      )
-    ) {
-      return false;
-    }
-  }
-  return true;
+  return s.length > 0 && s.length <= 64 && allIn(s, SCOPE_NAME);
 }
 
 function parseCredential(value: string): SigV4Credential {
-  const parts = value.split('/');
-  if (parts.length !== 5) {
+  // indexOf scanning rather than split('/'): this runs on every request.
+  const s1 = value.indexOf('/');
+  const s2 = s1 < 0 ? -1 : value.indexOf('/', s1 + 1);
+  const s3 = s2 < 0 ? -1 : value.indexOf('/', s2 + 1);
+  const s4 = s3 < 0 ? -1 : value.indexOf('/', s3 + 1);
+  if (s4 < 0 || value.indexOf('/', s4 + 1) >= 0) {
     throw incomplete(
       'Credential is malformed; expecting "<access key id>/YYYYMMDD/<region>/<service>/aws4_request".',
     );
   }
-  const [accessKeyId, date, region, service, terminator] = parts as [string, string, string, string, string];
+  const accessKeyId = value.slice(0, s1);
+  const date = value.slice(s1 + 1, s2);
+  const region = value.slice(s2 + 1, s3);
+  const service = value.slice(s3 + 1, s4);
+  const terminator = value.slice(s4 + 1);
   let akOk = accessKeyId.length > 0 && accessKeyId.length <= 128;
   for (let i = 0; akOk && i < accessKeyId.length; i++) {
     const c = accessKeyId.charCodeAt(i);
@@ -190,9 +181,13 @@ function parseHeaderForm(authz: string, headers: HeaderMap): ParsedSigV4 {
   let credential: string | undefined;
   let signedHeaders: string | undefined;
   let signature: string | undefined;
-  const rest = authz.slice(ALGORITHM.length); // authz is trimmed and starts with the algorithm
-  for (const raw of rest.split(',')) {
-    const part = trimOws(raw);
+  // authz is trimmed and starts with the algorithm; the parameters are ','-separated key=value pairs.
+  const n = authz.length;
+  for (let start = ALGORITHM.length; start < n; ) {
+    let comma = authz.indexOf(',', start);
+    if (comma < 0) comma = n;
+    const part = trimOws(authz.slice(start, comma));
+    start = comma + 1;
     if (part === '') continue;
     const eq = part.indexOf('=');
     if (eq <= 0) {
@@ -212,14 +207,16 @@ function parseHeaderForm(authz: string, headers: HeaderMap): ParsedSigV4 {
 
   const xAmzDate = singleHeader(headers, 'x-amz-date');
   const dateHeader = xAmzDate === undefined ? singleHeader(headers, 'date') : undefined;
-  const missing: string[] = [];
-  if (credential === undefined) missing.push("Authorization header requires 'Credential' parameter.");
-  if (signature === undefined) missing.push("Authorization header requires 'Signature' parameter.");
-  if (signedHeaders === undefined) missing.push("Authorization header requires 'SignedHeaders' parameter.");
-  if (xAmzDate === undefined && dateHeader === undefined) {
-    missing.push("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
+  if (credential === undefined || signature === undefined || signedHeaders === undefined || (xAmzDate ?? dateHeader) === undefined) {
+    const missing: string[] = [];
+    if (credential === undefined) missing.push("Authorization header requires 'Credential' parameter.");
+    if (signature === undefined) missing.push("Authorization header requires 'Signature' parameter.");
+    if (signedHeaders === undefined) missing.push("Authorization header requires 'SignedHeaders' parameter.");
+    if (xAmzDate === undefined && dateHeader === undefined) {
+      missing.push("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
+    }
+    throw incomplete(missing.join(' '));
   }
-  if (missing.length > 0) throw incomplete(missing.join(' '));
 
   let amzDate: string;
   let requestTime: Date | null;

@@ -5,7 +5,7 @@ import { clientInfoOf } from '../../common/auth/auth.decorators.js';
 import { SecretBox } from '../../common/crypto/secret-box.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { ErrorCode } from '../../common/errors/error-codes.js';
-import { parseSigV4, SigV4Error, verifySigV4, type ParsedSigV4, type SigV4Request } from '../../common/sigv4/index.js';
+import { headersFromRaw, parseSigV4, SigV4Error, verifySigV4, type ParsedSigV4, type SigV4Request } from '../../common/sigv4/index.js';
 import { AuditService, PLATFORM_CHAIN } from '../audit/audit.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { principalOf } from '../auth/signin.service.js';
@@ -31,14 +31,7 @@ const INVALID_KEY = 'The security token included in the request is invalid.';
 export function sigv4RequestOf(req: FastifyRequest): SigV4Request {
   const url = req.raw.url ?? '/';
   const q = url.indexOf('?');
-  const headers: Record<string, string | string[]> = {};
-  const raw = req.raw.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i].toLowerCase();
-    const prev = headers[name];
-    if (prev === undefined) headers[name] = raw[i + 1];
-    else headers[name] = Array.isArray(prev) ? [...prev, raw[i + 1]] : [prev, raw[i + 1]];
-  }
+  const headers = headersFromRaw(req.raw.rawHeaders);
   const body = (req as FastifyRequest & { rawBody?: Buffer }).rawBody;
   return { method: req.method, path: q === -1 ? url : url.slice(0, q), query: q === -1 ? '' : url.slice(q + 1), headers, body };
 }

@@ -31,8 +31,8 @@ export class AccountsController {
   @Get(':accountId')
   @AuthMethods('operator-token', 'console-session')
   @Authorize('iam:GetAccountSummary', Res.all())
-  get(@Param('accountId') accountId: string) {
-    return this.accounts.get(accountId);
+  get(@CurrentAuth() auth: AuthContext, @Param('accountId') accountId: string) {
+    return this.accounts.get(auth, accountId);
   }
 
   @Put(':accountId/aws-link')

@@ -80,9 +80,11 @@ export class AccountsService {
     return { accounts: items.map((a) => accountView(a)), isTruncated: more, marker: more ? items[items.length - 1].id : undefined };
   }
 
-  async get(accountId: string) {
+  /** The account; its root email only for root itself and operators. */
+  async get(auth: AuthContext, accountId: string) {
     const a = await this.accounts.findById(accountId);
     if (!a) throw DomainError.noSuchEntity('The account');
+    if (auth.principal.kind !== 'Root' && auth.principal.kind !== 'Operator') return accountView(a);
     const root = await this.users.findRoot(accountId);
     return accountView(a, root?.email ?? null);
   }
@@ -141,7 +143,11 @@ export class AccountsService {
   async changeRootEmail(auth: AuthContext, accountId: string, newEmail: string, password: string, client: ClientInfo) {
     validateEmail(newEmail);
     const root = await this.users.findRoot(accountId);
+    const subject = { principalKey: `reauth:${root?.id ?? accountId}`, ip: client.sourceIp };
+    await this.throttle.assertNotLocked(subject, 'reauth');
     if (!root || !(await this.passwords.verify(root.passwordHash, password))) {
+      await this.throttle.recordFailure(subject, 'reauth');
+      await this.audit.record({ chain: accountId, action: 'account:UpdateRootEmail', outcome: 'denied', errorCode: ErrorCode.InvalidCredentials, actor: actorOf(auth), resourceArn: rootArn(accountId), client });
       throw new DomainError(ErrorCode.InvalidCredentials, 'The password is incorrect.');
     }
     await this.prisma.transaction(async (tx) => {

@@ -78,6 +78,8 @@ export class AuthGuard implements CanActivate {
     const spec = this.meta<ActionSpec>(ACTION_KEY, ctx);
     if (spec) {
       const resource = await spec.resource(req, auth, this.lookup);
+      // A restricted session (enroll MFA / change password first) acts on itself only.
+      if (auth.restriction && resource !== auth.principal.arn) return this.deny(req, auth, spec.action, resource);
       if (!(await this.authz.isAllowed(auth, spec.action, resource, clientInfoOf(req)))) return this.deny(req, auth, spec.action, resource);
       return true;
     }

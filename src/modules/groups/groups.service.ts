@@ -58,7 +58,7 @@ export class GroupsService {
     await this.prisma.transaction(async (tx) => {
       if ((await this.groups.countMembers(accountId, g.id, tx)) > 0) throw new DomainError(ErrorCode.DeleteConflict, 'Cannot delete entity, must remove users from group first.');
       if ((await this.policies.listAttached(accountId, 'GROUP', g.id, tx)).length) throw new DomainError(ErrorCode.DeleteConflict, 'Cannot delete entity, must detach all policies first.');
-      await this.policies.detachAll(tx, accountId, 'GROUP', g.id);
+      if ((await this.policies.countInline(accountId, 'GROUP', g.id, tx)) > 0) throw new DomainError(ErrorCode.DeleteConflict, 'Cannot delete entity, must delete policies first.');
       await this.groups.delete(tx, accountId, g.id);
       await this.audit.append(tx, { chain: accountId, action: 'iam:DeleteGroup', outcome: 'success', actor: actorOf(auth), resourceArn: groupArn(accountId, g.path, g.name), client });
     });

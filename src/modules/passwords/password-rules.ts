@@ -18,7 +18,7 @@ export const DEFAULT_PASSWORD_POLICY: PasswordPolicyRules = {
   requireNumbers: false,
   requireUppercaseCharacters: false,
   requireLowercaseCharacters: false,
-  allowUsersToChangePassword: true,
+  allowUsersToChangePassword: false,
   maxPasswordAge: null,
   passwordReusePrevention: null,
   hardExpiry: false,

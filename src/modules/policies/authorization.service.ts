@@ -2,8 +2,9 @@ import { Injectable } from '@nestjs/common';
 import type { AuthContext, ClientInfo } from '../../common/auth/auth-context.js';
 import { parseArn } from '../../common/arn.js';
 import { parsePolicyDocument, type PolicyDocument } from '../../common/policy/policy-document.js';
-import { isAllowed, type ConditionValue, type RequestContext } from '../../common/policy/policy-evaluator.js';
+import { evaluatePolicies, isAllowed, type ConditionValue, type RequestContext } from '../../common/policy/policy-evaluator.js';
 import { BUILTIN_BY_ARN } from './builtin-policies.js';
+import { AccountsRepository } from '../accounts/accounts.repository.js';
 import { PoliciesRepository } from './policies.repository.js';
 
 /** Parsed documents by their text: parsing happens once per distinct document. */
@@ -19,7 +20,10 @@ const PARSE_CACHE_MAX = 2000;
 export class AuthorizationService {
   private readonly parsed = new Map<string, PolicyDocument>();
 
-  constructor(private readonly policies: PoliciesRepository) {}
+  constructor(
+    private readonly policies: PoliciesRepository,
+    private readonly accounts: AccountsRepository,
+  ) {}
 
   async isAllowed(auth: AuthContext, action: string, resource: string, client?: ClientInfo, extraKeys: Record<string, ConditionValue> = {}): Promise<boolean> {
     if (auth.method === 'operator-token' || !auth.accountId) return false;
@@ -33,7 +37,20 @@ export class AuthorizationService {
       return auth.sessionPolicies ? isAllowed([ALLOW_ALL], ctx, auth.sessionPolicies) : true;
     }
     const identity = await this.identityPolicies(auth);
-    return isAllowed(identity, ctx, auth.sessionPolicies);
+    if (isAllowed(identity, ctx, auth.sessionPolicies)) return true;
+    return this.impliedChangePassword(auth, action, resource, identity, ctx);
+  }
+
+  /**
+   * As in IAM: users may change their own password when the account password
+   * policy allows it (AllowUsersToChangePassword), and always when they must
+   * (an administrator reset or an expired password), unless a policy denies it.
+   */
+  private async impliedChangePassword(auth: AuthContext, action: string, resource: string, identity: PolicyDocument[], ctx: RequestContext): Promise<boolean> {
+    if (action !== 'iam:ChangePassword' || resource !== auth.principal.arn || auth.principal.kind !== 'IAMUser') return false;
+    if (evaluatePolicies(identity, ctx) === 'ExplicitDeny') return false;
+    if (auth.restriction === 'password-change') return true;
+    return (await this.accounts.getPasswordPolicy(auth.accountId!))?.allowUsersToChangePassword === true;
   }
 
   /** The identity-based policies that apply to the caller. */

@@ -8,6 +8,7 @@ import { AccessKeysRepository } from '../access-keys/access-keys.repository.js';
 import { AccountsRepository } from '../accounts/accounts.repository.js';
 import { actorOf, AuditService } from '../audit/audit.service.js';
 import { SessionsRepository } from '../auth/sessions.repository.js';
+import { ThrottleService } from '../auth/throttle.service.js';
 import { GroupsRepository } from '../groups/groups.repository.js';
 import { MfaRepository } from '../mfa/mfa.repository.js';
 import { PasswordService } from '../passwords/password.service.js';
@@ -48,6 +49,7 @@ export class UsersService {
     private readonly audit: AuditService,
     private readonly accessKeys: AccessKeysRepository,
     private readonly accounts: AccountsRepository,
+    private readonly throttle: ThrottleService,
   ) {}
 
   async require(accountId: string, userName: string): Promise<UserRow> {
@@ -199,21 +201,19 @@ export class UsersService {
   }
 
   /**
-   * ChangePassword: the caller changes its own password (old + new). IAM users
-   * need the account policy to allow it (or an expired password to replace);
-   * other sessions of the user end.
+   * ChangePassword: the caller changes its own password (old + new); who may
+   * is the guard's decision (AuthorizationService, with IAM's implied grant
+   * from AllowUsersToChangePassword). Wrong old passwords are throttled like
+   * sign-ins; the user's other sessions end.
    */
   async changeOwnPassword(auth: AuthContext, oldPassword: string, newPassword: string, client: ClientInfo) {
     const accountId = auth.accountId!;
     const u = await this.users.findById(accountId, auth.principal.id);
     if (!u || !u.passwordHash) throw DomainError.noSuchEntity('Login Profile for the caller');
-    const policy = await this.passwords.policy(accountId);
-    if (u.kind === 'IAM' && !policy.allowUsersToChangePassword && !u.passwordResetRequired) {
-      // A refusal like the guard's, so audited like the guard's.
-      await this.audit.record({ chain: accountId, action: 'iam:ChangePassword', outcome: 'denied', errorCode: ErrorCode.AccessDenied, actor: actorOf(auth), resourceArn: principalArnOf(u), client, details: { reason: 'AllowUsersToChangePassword is false' } });
-      throw DomainError.accessDenied('iam:ChangePassword', principalArnOf(u));
-    }
+    const subject = { principalKey: `reauth:${u.id}`, ip: client.sourceIp };
+    await this.throttle.assertNotLocked(subject, 'reauth');
     if (!(await this.passwords.verify(u.passwordHash, oldPassword))) {
+      await this.throttle.recordFailure(subject, 'reauth');
       await this.audit.record({ chain: accountId, action: 'iam:ChangePassword', outcome: 'denied', errorCode: ErrorCode.InvalidCredentials, actor: actorOf(auth), resourceArn: principalArnOf(u), client });
       throw new DomainError(ErrorCode.InvalidCredentials, 'The old password is incorrect.');
     }
