@@ -18,7 +18,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 8);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const CONNECTIONS = [1, 16, 64];
+const CONNECTIONS = (process.env.BENCH_CONNS ?? "1,16,64").split(",").map(Number);
 const BROKER_PORT = 18090;
 const BARE_PORT = 18091;
 const hasTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;

@@ -23,6 +23,34 @@ import { AuthorizationService } from '../policies/authorization.service.js';
 
 type AuthedRequest = FastifyRequest & { auth?: AuthContext };
 
+/** What a route declares, read once per handler (the guard runs on every request). */
+interface RouteSecurity {
+  isPublic: boolean;
+  methods: AuthMethod[];
+  action?: ActionSpec;
+  authenticatedOnly: boolean;
+  rootOnly: boolean;
+  allowedRestrictions: string[];
+}
+
+/**
+ * Which strategy can possibly recognise the request's credentials, from their
+ * shape alone: a SigV4 header or presigned query, or a bearer token's prefix.
+ * Strategies that cannot apply are not run at all.
+ */
+export function credentialKind(req: FastifyRequest): AuthMethod | null {
+  const h = req.headers.authorization;
+  if (typeof h === 'string') {
+    if (h.startsWith('AWS4-')) return 'sigv4';
+    if (h.startsWith('Bearer cbs_')) return 'console-session';
+    if (h.startsWith('Bearer cbop_')) return 'operator-token';
+    return null;
+  }
+  const url = req.raw.url ?? '';
+  if (url.includes('X-Amz-Credential=') || url.includes('X-Amz-Signature=')) return 'sigv4';
+  return null;
+}
+
 /**
  * The one global guard, deny by default. Each route declares who may call it
  * (@Public, @AuthMethods, @OperatorOnly) and what it does (@Authorize with an
@@ -39,18 +67,37 @@ export class AuthGuard implements CanActivate {
     @Inject(RESOURCE_LOOKUP) private readonly lookup: ResourceLookup,
   ) {}
 
+  private readonly routes = new WeakMap<object, RouteSecurity>();
+
   private meta<T>(key: string, ctx: ExecutionContext): T | undefined {
     return this.reflector.getAllAndOverride<T>(key, [ctx.getHandler(), ctx.getClass()]);
   }
 
+  private security(ctx: ExecutionContext): RouteSecurity {
+    const handler = ctx.getHandler();
+    let sec = this.routes.get(handler);
+    if (!sec) {
+      sec = {
+        isPublic: !!this.meta<boolean>(PUBLIC_KEY, ctx),
+        methods: this.meta<AuthMethod[]>(METHODS_KEY, ctx) ?? DEFAULT_METHODS,
+        action: this.meta<ActionSpec>(ACTION_KEY, ctx),
+        authenticatedOnly: !!this.meta<boolean>(AUTHENTICATED_ONLY_KEY, ctx),
+        rootOnly: !!this.meta<boolean>(ROOT_ONLY_KEY, ctx),
+        allowedRestrictions: this.meta<string[]>(ENROLL_OK_KEY, ctx) ?? [],
+      };
+      this.routes.set(handler, sec);
+    }
+    return sec;
+  }
+
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     if (ctx.getType() !== 'http') return false;
-    if (this.meta<boolean>(PUBLIC_KEY, ctx)) return true;
+    const sec = this.security(ctx);
+    if (sec.isPublic) return true;
     const req = ctx.switchToHttp().getRequest<AuthedRequest>();
     const res = ctx.switchToHttp().getResponse<FastifyReply>();
-    const methods = this.meta<AuthMethod[]>(METHODS_KEY, ctx) ?? DEFAULT_METHODS;
 
-    const auth = await this.authenticate(methods, req, res);
+    const auth = await this.authenticate(sec.methods, req, res);
     if (!auth) {
       this.metrics.refusals.inc({ code: ErrorCode.MissingAuthenticationToken });
       throw new DomainError(ErrorCode.MissingAuthenticationToken, 'This request needs valid credentials.');
@@ -65,17 +112,15 @@ export class AuthGuard implements CanActivate {
     // Operators reach only the routes that name them, and nothing inside accounts.
     if (auth.method === 'operator-token') return true;
 
-    const allowedRestricted = this.meta<string[]>(ENROLL_OK_KEY, ctx) ?? [];
-    if (auth.restriction && !allowedRestricted.includes(auth.restriction)) {
+    if (auth.restriction && !sec.allowedRestrictions.includes(auth.restriction)) {
       this.metrics.refusals.inc({ code: 'Restricted' });
       throw auth.restriction === 'mfa-enrollment'
         ? new DomainError(ErrorCode.MfaEnrollmentRequired, 'MFA is required for this principal: enroll and enable an MFA device, then sign in again.')
         : new DomainError(ErrorCode.PasswordResetRequired, 'You must change your password before doing anything else.');
     }
 
-    const rootOnly = this.meta<boolean>(ROOT_ONLY_KEY, ctx);
-    if (rootOnly && auth.principal.kind !== 'Root') return this.deny(req, auth, 'root-only task', '');
-    const spec = this.meta<ActionSpec>(ACTION_KEY, ctx);
+    if (sec.rootOnly && auth.principal.kind !== 'Root') return this.deny(req, auth, 'root-only task', '');
+    const spec = sec.action;
     if (spec) {
       const resource = await spec.resource(req, auth, this.lookup);
       // A restricted session (enroll MFA / change password first) acts on itself only.
@@ -83,7 +128,7 @@ export class AuthGuard implements CanActivate {
       if (!(await this.authz.isAllowed(auth, spec.action, resource, clientInfoOf(req)))) return this.deny(req, auth, spec.action, resource);
       return true;
     }
-    if (rootOnly || this.meta<boolean>(AUTHENTICATED_ONLY_KEY, ctx)) return true;
+    if (sec.rootOnly || sec.authenticatedOnly) return true;
     return this.deny(req, auth, 'undeclared route', '');
   }
 
@@ -104,16 +149,18 @@ export class AuthGuard implements CanActivate {
     throw DomainError.accessDenied(action.includes(':') ? action : undefined, resource || undefined);
   }
 
-  /** Tries the route's strategies in order; the first that recognises its credentials decides. */
-  private async authenticate(methods: AuthMethod[], req: FastifyRequest, res: FastifyReply): Promise<AuthContext | null> {
-    for (const name of methods) {
-      const user = await new Promise<AuthContext | null>((resolve, reject) => {
-        passport.authenticate(name, { session: false }, (err: unknown, u: AuthContext | false) => (err ? reject(err) : resolve(u || null)))(req, res, (e: unknown) =>
-          e ? reject(e) : resolve(null),
-        );
-      });
-      if (user) return user;
-    }
-    return null;
+  /**
+   * Runs the passport strategy for the credentials the request carries, if the
+   * route accepts that method. The password strategy (sign-in) reads the body,
+   * so it runs whenever the route names it.
+   */
+  private authenticate(methods: AuthMethod[], req: FastifyRequest, res: FastifyReply): Promise<AuthContext | null> {
+    const kind = methods.includes('password') ? 'password' : credentialKind(req);
+    if (!kind || !methods.includes(kind)) return Promise.resolve(null);
+    return new Promise<AuthContext | null>((resolve, reject) => {
+      passport.authenticate(kind, { session: false }, (err: unknown, u: AuthContext | false) => (err ? reject(err) : resolve(u || null)))(req, res, (e: unknown) =>
+        e ? reject(e) : resolve(null),
+      );
+    });
   }
 }
