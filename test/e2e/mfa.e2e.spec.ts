@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, accountWithRoot, bearer, codeAt, READ_ONLY, ROOT_PASSWORD, USER_PASSWORD, userWithPolicies, type TestAccount } from '../support/factories.js';
+import { ADMIN, accountWithRoot, bearer, codeAt, READ_ONLY, ROOT_PASSWORD, USER_PASSWORD, userWithPolicies, type TestAccount, bigintSafe, newIp } from '../support/factories.js';
 import { DB_KIND, startTestApp, uniq, type TestApp } from '../support/test-app.js';
 
 /**
@@ -18,10 +18,8 @@ describe(`virtual MFA (${DB_KIND})`, () => {
     await t?.close();
   });
 
-  const newIp = () => `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`;
   const signin = (ip: string, body: Record<string, unknown>) => t.http.post('/v1/signin').set('X-Forwarded-For', ip).send(body);
   const challenge = (ip: string, challengeToken: string, mfaCode: string) => t.http.post('/v1/signin/mfa').set('X-Forwarded-For', ip).send({ challengeToken, mfaCode });
-  const bigintSafe = (rows: unknown) => JSON.stringify(rows, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
   /** Another code: one digit changed. */
   const otherThan = (code: string) => code.slice(0, 5) + String((Number(code[5]) + 1) % 10);
   /** A 6-digit code that is none of the codes of the steps around now. */

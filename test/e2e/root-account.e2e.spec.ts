@@ -1,6 +1,5 @@
-import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, accountWithRoot, bearer, ROOT_PASSWORD, signIn, userWithPolicies } from '../support/factories.js';
+import { ADMIN, accountWithRoot, bearer, ROOT_PASSWORD, signIn, userWithPolicies, bigintSafe, newIp } from '../support/factories.js';
 import { DB_KIND, startTestApp, uniq, type TestApp } from '../support/test-app.js';
 
 /** Root-only account tasks and the root "Forgot password?" flow. */
@@ -13,8 +12,6 @@ describe(`root user and account (${DB_KIND})`, () => {
     await t?.close();
   });
 
-  const newIp = () => `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`;
-  const bigintSafe = (rows: unknown) => JSON.stringify(rows, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
   const requestReset = (email: string, ip = newIp()) => t.http.post('/v1/root/password-reset').set('X-Forwarded-For', ip).send({ email });
   const confirmReset = (token: string, newPassword: string) => t.http.post('/v1/root/password-reset/confirm').set('X-Forwarded-For', newIp()).send({ token, newPassword });
   const rootSignIn = (account: string, email: string, password: string) => t.http.post('/v1/signin').set('X-Forwarded-For', newIp()).send({ account, email, password });

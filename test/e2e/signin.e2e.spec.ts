@@ -12,6 +12,8 @@ import {
   USER_PASSWORD,
   userWithPolicies,
   type TestAccount,
+  bigintSafe,
+  newIp,
 } from '../support/factories.js';
 import { DB_KIND, startTestApp, uniq, type TestApp } from '../support/test-app.js';
 
@@ -28,14 +30,12 @@ describe(`console sign-in (${DB_KIND})`, () => {
     await t?.close();
   });
 
-  const newIp = () => `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`;
   const attempt = (ip: string, body: Record<string, unknown>) => t.http.post('/v1/signin').set('X-Forwarded-For', ip).send(body);
   /** The error body without the request id (which differs on every response). */
   const errorShape = (body: { error?: { requestId?: string } }) => {
     expect(body.error?.requestId).toEqual(expect.any(String));
     return { ...body, error: { ...body.error, requestId: undefined } };
   };
-  const bigintSafe = (rows: unknown) => JSON.stringify(rows, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
 
   async function userWithPassword(a: TestAccount, name = uniq('u-')): Promise<string> {
     const h = bearer(a.rootToken);

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { expect } from 'vitest';
 import { base32Decode } from '../../src/common/crypto/base32.js';
 import { totp } from '../../src/common/crypto/totp.js';
@@ -55,3 +56,13 @@ export const ADMIN = 'arn:aws:iam::aws:policy/AdministratorAccess';
 export const CHANGE_PASSWORD = 'arn:aws:iam::aws:policy/IAMUserChangePassword';
 export const MANAGE_OWN = 'arn:aws:iam::aws:policy/ManageOwnCredentials';
 export const READ_ONLY = 'arn:aws:iam::aws:policy/ReadOnlyAccess';
+
+/**
+ * A random address to send as X-Forwarded-For (apps started with TRUST_PROXY): sign-in
+ * failure counters are kept per address, and on PostgreSQL test files share them.
+ * Never a target: the header is only a label.
+ */
+export const newIp = () => `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`;
+
+/** JSON of database rows (bigint-safe), for "no secret appears anywhere" checks. */
+export const bigintSafe = (rows: unknown) => JSON.stringify(rows, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
