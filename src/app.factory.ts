@@ -12,7 +12,6 @@ import { ErrorCode } from './common/errors/error-codes.js';
 import { toErrorResponse } from './common/errors/error-response.js';
 import { RestExceptionFilter } from './common/errors/rest-exception.filter.js';
 import { createLogger, PinoNestLogger } from './common/logging/logger.js';
-import { requestContext } from './common/logging/request-context.js';
 import { MIGRATIONS_DIR } from './common/paths.js';
 import { VALIDATION_OPTIONS, validationErrorOf } from './common/validation/validate-dto.js';
 import { describeConfig, type AppConfig } from './config/app-config.js';
@@ -75,7 +74,7 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
   const metrics = app.get(MetricsService);
   fastify.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
-    requestContext.run({ requestId: String(req.id) }, done);
+    done();
   });
   // Presigned-URL auth parameters belong to the SigV4 verifier (which reads the raw URL),
   // not to the route's query DTO, which refuses unknown fields.

@@ -16,6 +16,9 @@ export class DomainError extends Error {
     super(message);
   }
 
+  /** Server-side detail (never sent): the transport logs it with the request id. */
+  diagnostic?: string;
+
   static validation(message: string): DomainError {
     return new DomainError(ErrorCode.ValidationError, message);
   }

@@ -103,7 +103,7 @@ export class AccessKeysService {
       // Nothing half-done: a key AWS created but the broker could not record is deleted again.
       if (upstreamId && ow.upstreamUser) {
         await this.aws.deleteAccessKey(ow.upstreamUser, upstreamId).catch((err: unknown) =>
-          this.logger.error(`could not remove upstream key ${upstreamId} after a failed create: ${(err as Error).message}`),
+          this.logger.error({ requestId: client.requestId, msg: `could not remove upstream key ${upstreamId} after a failed create: ${(err as Error).message}` }),
         );
       }
       throw e;

@@ -74,25 +74,26 @@ export class SigV4Authenticator {
 
   private async longTermContext(r: SigV4Request, parsed: ParsedSigV4): Promise<AuthContext> {
     const id = parsed.credential.accessKeyId;
-    let key: Omit<CachedKey, 'expiresAt'> | undefined = this.cache.get(id);
-    if (!key) {
-      const row = await this.repo.findForAuthentication(id);
-      if (!row || !row.secretCiphertext) throw new DomainError(ErrorCode.InvalidClientTokenId, INVALID_KEY);
-      // Locked root keys stop authenticating (the account setting), like a deactivated key.
-      const locked = row.user.kind === 'ROOT' && row.user.account.lockRootAccessKeys;
-      key = {
-        accountId: row.accountId,
-        userId: row.userId,
-        status: locked ? 'Inactive' : row.status,
-        secret: this.box.decryptString(row.secretCiphertext, row.id),
-        principal: principalOf(row.user),
-        tags: (row.user.tags ?? {}) as Record<string, string>,
-      };
-      this.cache.set(id, key);
-    }
+    const key = await this.cache.get(id, (keyId) => this.loadKey(keyId));
+    if (!key) throw new DomainError(ErrorCode.InvalidClientTokenId, INVALID_KEY);
     if (key.status !== 'Active') throw new DomainError(ErrorCode.InvalidClientTokenId, INVALID_KEY);
     verifySigV4(r, parsed, key.secret, { now: new Date() });
     return { method: 'sigv4', accountId: key.accountId, principal: key.principal, mfa: { present: false }, accessKeyId: id, tags: key.tags };
+  }
+
+  private async loadKey(id: string): Promise<CachedKey | null> {
+    const row = await this.repo.findForAuthentication(id);
+    if (!row || !row.secretCiphertext) return null;
+    // Locked root keys stop authenticating (the account setting), like a deactivated key.
+    const locked = row.user.kind === 'ROOT' && row.user.account.lockRootAccessKeys;
+    return {
+      accountId: row.accountId,
+      userId: row.userId,
+      status: locked ? 'Inactive' : row.status,
+      secret: this.box.decryptString(row.secretCiphertext, row.id),
+      principal: principalOf(row.user),
+      tags: (row.user.tags ?? {}) as Record<string, string>,
+    };
   }
 
   private async temporaryContext(parsed: ParsedSigV4, req: FastifyRequest): Promise<AuthContext> {

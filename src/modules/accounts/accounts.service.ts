@@ -14,6 +14,8 @@ import { ThrottleService } from '../auth/throttle.service.js';
 import { Mailer } from '../mailer/mailer.js';
 import { PasswordService } from '../passwords/password.service.js';
 import { UsersRepository } from '../users/users.repository.js';
+import { AccessKeysRepository } from '../access-keys/access-keys.repository.js';
+import { KeyCache } from '../access-keys/key-cache.js';
 import { accountView } from './account.views.js';
 import { AccountsRepository, type AccountSettings } from './accounts.repository.js';
 
@@ -52,6 +54,8 @@ export class AccountsService {
     private readonly audit: AuditService,
     private readonly mailer: Mailer,
     private readonly throttle: ThrottleService,
+    private readonly accessKeys: AccessKeysRepository,
+    private readonly keyCache: KeyCache,
   ) {}
 
   async create(auth: AuthContext, input: CreateAccountInput, client: ClientInfo) {
@@ -103,6 +107,11 @@ export class AccountsService {
       });
       return a;
     });
+    if (patch.lockRootAccessKeys !== undefined) {
+      // Root keys follow the lock at once here; other instances within the key cache's bound.
+      const root = await this.users.findRoot(accountId);
+      if (root) for (const k of await this.accessKeys.listForUser(accountId, root.id)) this.keyCache.invalidate(k.id);
+    }
     return accountView(a);
   }
 
@@ -209,7 +218,7 @@ export class AccountsService {
         `To choose a new password, send this token to POST /v1/root/password-reset/confirm within ` +
         `${Math.round(this.config.passwordResetTtlSeconds / 60)} minutes:\n\n${token}\n\n` +
         `If it was not you, ignore this message; your password is unchanged.\n`,
-    });
+    }, client.requestId);
   }
 
   async confirmRootPasswordReset(token: string, newPassword: string, client: ClientInfo): Promise<void> {

@@ -346,7 +346,7 @@ export class AwsIamGateway implements OnModuleDestroy {
         // Never the raw error: its $response may hold a body with a secret.
         const name = typeof (e as { name?: unknown })?.name === 'string' ? (e as { name: string }).name : typeof e;
         const raw = typeof (e as { message?: unknown })?.message === 'string' ? scrubAwsMessage((e as { message: string }).message) : '';
-        this.logger.warn(`${operation} failed: ${d.code}: ${d.message} [${name}: ${raw}]`);
+        d.diagnostic = `${operation} failed: ${d.code}: ${d.message} [${name}: ${raw}]`;
       }
       throw d;
     }

@@ -7,5 +7,6 @@ export interface OutgoingMail {
 }
 
 export abstract class Mailer {
-  abstract send(mail: OutgoingMail): Promise<void>;
+  /** `requestId` labels the log line of the request that sent it. */
+  abstract send(mail: OutgoingMail, requestId?: string): Promise<void>;
 }

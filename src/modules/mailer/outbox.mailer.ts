@@ -11,8 +11,8 @@ export class OutboxMailer extends Mailer {
     super();
   }
 
-  async send(mail: OutgoingMail): Promise<void> {
+  async send(mail: OutgoingMail, requestId?: string): Promise<void> {
     const row = await this.prisma.outboxMail.create({ data: { toAddress: mail.to, subject: mail.subject, body: mail.body } });
-    this.logger.log(`mail "${mail.subject}" queued in the outbox (table outbox_mail, id ${row.id}; \`credbroker outbox\` shows it)`);
+    this.logger.log({ requestId, msg: `mail "${mail.subject}" queued in the outbox (table outbox_mail, id ${row.id}; \`credbroker outbox\` shows it)` });
   }
 }
