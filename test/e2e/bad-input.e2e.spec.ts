@@ -1,10 +1,9 @@
-import { RequestMethod } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
+import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
-import { MetadataScanner, ModulesContainer } from '@nestjs/core';
 import type { Response, Test } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountWithRoot, bearer, codeAt, READ_ONLY, ROOT_PASSWORD, USER_PASSWORD, type TestAccount } from '../support/factories.js';
+import { registeredRoutes } from '../support/routes.js';
 import { DB_KIND, startTestApp, uniq, type TestApp } from '../support/test-app.js';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -15,23 +14,12 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
 /** Every POST/PUT/PATCH route and every route that reads a @Body(), from Nest's own metadata. */
 function bodyRoutes(t: TestApp): { route: string; takesBody: boolean }[] {
-  const scanner = new MetadataScanner();
   const out: { route: string; takesBody: boolean }[] = [];
-  for (const mod of t.app.get(ModulesContainer).values()) {
-    for (const wrapper of mod.controllers.values()) {
-      const cls = wrapper.metatype as unknown as { prototype: Record<string, object> };
-      const base = ([] as string[]).concat(Reflect.getMetadata(PATH_METADATA, cls) ?? '')[0];
-      for (const name of scanner.getAllMethodNames(cls.prototype)) {
-        const handler = cls.prototype[name];
-        const sub = Reflect.getMetadata(PATH_METADATA, handler) as string | undefined;
-        if (sub === undefined) continue;
-        const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number];
-        const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, cls, name) ?? {}) as Record<string, unknown>;
-        const takesBody = Object.keys(args).some((k) => k.split(':')[0] === String(RouteParamtypes.BODY));
-        if (!takesBody && !['POST', 'PUT', 'PATCH'].includes(method)) continue;
-        out.push({ route: `${method} /${[base, sub].filter((p) => p && p !== '/').map((p) => p.replace(/^\/+|\/+$/g, '')).join('/')}`, takesBody });
-      }
-    }
+  for (const r of registeredRoutes(t.app)) {
+    const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, r.controller, r.name) ?? {}) as Record<string, unknown>;
+    const takesBody = Object.keys(args).some((k) => k.split(':')[0] === String(RouteParamtypes.BODY));
+    if (!takesBody && !['POST', 'PUT', 'PATCH'].includes(r.method)) continue;
+    out.push({ route: `${r.method} ${r.path}`, takesBody });
   }
   return out.sort((a, b) => (a.route < b.route ? -1 : 1));
 }

@@ -1,7 +1,6 @@
-import { RequestMethod } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
-import { MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
+import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
+import { registeredRoutes } from '../support/routes.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthContext, AuthMethod } from '../../src/common/auth/auth-context.js';
 import {
@@ -56,62 +55,49 @@ async function resourceTemplate(spec: ActionSpec): Promise<string> {
  */
 async function declaredRoutes(t: TestApp): Promise<RouteInfo[]> {
   const reflector = t.app.get(Reflector);
-  const scanner = new MetadataScanner();
   const routes: RouteInfo[] = [];
-  for (const mod of t.app.get(ModulesContainer).values()) {
-    for (const wrapper of mod.controllers.values()) {
-      const cls = wrapper.metatype as unknown as { name: string; prototype: Record<string, (...a: unknown[]) => unknown> } & (new (...a: unknown[]) => unknown);
-      const base = ([] as string[]).concat(Reflect.getMetadata(PATH_METADATA, cls) ?? '')[0];
-      for (const name of scanner.getAllMethodNames(cls.prototype)) {
-        const handler = cls.prototype[name];
-        const sub = Reflect.getMetadata(PATH_METADATA, handler) as string | string[] | undefined;
-        if (sub === undefined) continue; // not a route
-        expect(typeof sub, `${cls.name}.${name}: one path per route`).toBe('string');
-        const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number];
-        const path = '/' + [base, sub as string].filter((p) => p && p !== '/').map((p) => p.replace(/^\/+|\/+$/g, '')).join('/');
-        const meta = <T>(key: string) => reflector.getAllAndOverride<T>(key, [handler, cls]);
+  for (const { method, path, controller: cls, name, handler } of registeredRoutes(t.app)) {
+    const meta = <T>(key: string) => reflector.getAllAndOverride<T>(key, [handler, cls]);
 
-        const isPublic = !!meta<boolean>(PUBLIC_KEY);
-        const methods = meta<AuthMethod[]>(METHODS_KEY) ?? DEFAULT_METHODS;
-        const rootOnly = !!meta<boolean>(ROOT_ONLY_KEY);
-        const action = meta<ActionSpec>(ACTION_KEY);
-        const authenticatedOnly = !!meta<boolean>(AUTHENTICATED_ONLY_KEY);
-        const restricted = meta<string[]>(ENROLL_OK_KEY) ?? [];
+    const isPublic = !!meta<boolean>(PUBLIC_KEY);
+    const methods = meta<AuthMethod[]>(METHODS_KEY) ?? DEFAULT_METHODS;
+    const rootOnly = !!meta<boolean>(ROOT_ONLY_KEY);
+    const action = meta<ActionSpec>(ACTION_KEY);
+    const authenticatedOnly = !!meta<boolean>(AUTHENTICATED_ONLY_KEY);
+    const restricted = meta<string[]>(ENROLL_OK_KEY) ?? [];
 
-        let declaration: string;
-        let declared = true;
-        if (isPublic) {
-          declaration = 'public';
-        } else {
-          const alternatives: string[] = [];
-          // The guard lets an operator token through as soon as the route accepts it.
-          if (methods.includes('operator-token')) alternatives.push('operator');
-          const others = methods.filter((m) => m !== 'operator-token');
-          if (others.length) {
-            const reqs: string[] = [];
-            if (rootOnly) reqs.push('root-only');
-            if (action) reqs.push(`action ${action.action} on ${await resourceTemplate(action)}`);
-            if (!rootOnly && !action && authenticatedOnly) reqs.push('authenticated-only');
-            if (!reqs.length) {
-              reqs.push('UNDECLARED');
-              declared = false;
-            }
-            // The default methods are asserted once, below; only a route's own choice is shown here.
-            const isDefault = others.length === DEFAULT_METHODS.length && others.every((m) => DEFAULT_METHODS.includes(m));
-            const via = isDefault ? '' : `[${others.join(', ')}] `;
-            alternatives.push(via + reqs.join(' + '));
-          }
-          if (methods.length === 1 && methods[0] === 'operator-token' && !authenticatedOnly) {
-            // An operator route must still say so explicitly (OperatorOnly sets authenticated-only).
-            alternatives.push('UNDECLARED');
-            declared = false;
-          }
-          declaration = alternatives.join(' | ');
-          if (restricted.length) declaration += ` (restricted session ok: ${[...restricted].sort().join(', ')})`;
+    let declaration: string;
+    let declared = true;
+    if (isPublic) {
+      declaration = 'public';
+    } else {
+      const alternatives: string[] = [];
+      // The guard lets an operator token through as soon as the route accepts it.
+      if (methods.includes('operator-token')) alternatives.push('operator');
+      const others = methods.filter((m) => m !== 'operator-token');
+      if (others.length) {
+        const reqs: string[] = [];
+        if (rootOnly) reqs.push('root-only');
+        if (action) reqs.push(`action ${action.action} on ${await resourceTemplate(action)}`);
+        if (!rootOnly && !action && authenticatedOnly) reqs.push('authenticated-only');
+        if (!reqs.length) {
+          reqs.push('UNDECLARED');
+          declared = false;
         }
-        routes.push({ method, path, handler: `${cls.name}.${name}`, declaration, declared });
+        // The default methods are asserted once, below; only a route's own choice is shown here.
+        const isDefault = others.length === DEFAULT_METHODS.length && others.every((m) => DEFAULT_METHODS.includes(m));
+        const via = isDefault ? '' : `[${others.join(', ')}] `;
+        alternatives.push(via + reqs.join(' + '));
       }
+      if (methods.length === 1 && methods[0] === 'operator-token' && !authenticatedOnly) {
+        // An operator route must still say so explicitly (OperatorOnly sets authenticated-only).
+        alternatives.push('UNDECLARED');
+        declared = false;
+      }
+      declaration = alternatives.join(' | ');
+      if (restricted.length) declaration += ` (restricted session ok: ${[...restricted].sort().join(', ')})`;
     }
+    routes.push({ method, path, handler: `${cls.name}.${name}`, declaration, declared });
   }
   const order = (r: RouteInfo) => `${r.path} ${r.method}`;
   return routes.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));

@@ -1,10 +1,8 @@
-import { RequestMethod } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
-import { MetadataScanner, ModulesContainer } from '@nestjs/core';
 import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountWithRoot, ADMIN, bearer, codeAt, READ_ONLY, ROOT_PASSWORD, USER_PASSWORD, userWithPolicies, type TestAccount } from '../support/factories.js';
 import { signedRequest, type Keys } from '../support/sigv4-client.js';
+import { registeredRoutes } from '../support/routes.js';
 import { DB_KIND, startTestApp, uniq, type TestApp } from '../support/test-app.js';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -26,22 +24,10 @@ const READ_USERS = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Actio
 
 /** Every route that has an :accountId in its path, from Nest's own route metadata. */
 function accountRoutes(t: TestApp): string[] {
-  const scanner = new MetadataScanner();
-  const out: string[] = [];
-  for (const mod of t.app.get(ModulesContainer).values()) {
-    for (const wrapper of mod.controllers.values()) {
-      const cls = wrapper.metatype as unknown as { prototype: Record<string, object> };
-      const base = ([] as string[]).concat(Reflect.getMetadata(PATH_METADATA, cls) ?? '')[0];
-      for (const name of scanner.getAllMethodNames(cls.prototype)) {
-        const handler = cls.prototype[name];
-        const sub = Reflect.getMetadata(PATH_METADATA, handler) as string | undefined;
-        if (sub === undefined) continue;
-        const path = '/' + [base, sub].filter((p) => p && p !== '/').map((p) => p.replace(/^\/+|\/+$/g, '')).join('/');
-        if (path.includes(':accountId')) out.push(`${RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number]} ${path}`);
-      }
-    }
-  }
-  return out.sort();
+  return registeredRoutes(t.app)
+    .filter((r) => r.path.includes(':accountId'))
+    .map((r) => `${r.method} ${r.path}`)
+    .sort();
 }
 
 describe(`tenant isolation: another account cannot read, change or delete (${DB_KIND})`, () => {
