@@ -58,7 +58,7 @@ export class SigV4Authenticator {
     try {
       parsed = parseSigV4(r);
       if (!parsed) return null;
-      const ctx = parsed.securityToken || parsed.credential.accessKeyId.startsWith('ASIA') ? await this.temporaryContext(parsed, req) : await this.longTermContext(r, parsed);
+      const ctx = parsed.securityToken || parsed.credential.accessKeyId.startsWith('ASIA') ? await this.temporaryContext(r, parsed, req) : await this.longTermContext(r, parsed);
       this.usage.record(parsed.credential.accessKeyId, parsed.credential.service, `${req.method} ${req.routeOptions?.url ?? ''}`, parsed.credential.region);
       return ctx;
     } catch (e: unknown) {
@@ -96,10 +96,10 @@ export class SigV4Authenticator {
     };
   }
 
-  private async temporaryContext(parsed: ParsedSigV4, req: FastifyRequest): Promise<AuthContext> {
+  private async temporaryContext(r: SigV4Request, parsed: ParsedSigV4, req: FastifyRequest): Promise<AuthContext> {
     if (!this.temporary || !parsed.securityToken) throw new DomainError(ErrorCode.InvalidClientTokenId, INVALID_KEY);
     const { secret, context } = await this.temporary.resolve(parsed.credential.accessKeyId, parsed.securityToken, clientInfoOf(req));
-    verifySigV4(sigv4RequestOf(req), parsed, secret, { now: new Date() });
+    verifySigV4(r, parsed, secret, { now: new Date() });
     return context;
   }
 

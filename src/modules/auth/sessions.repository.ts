@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { ConsoleSession, PasswordResetToken, SignInChallenge } from '../../generated/prisma/client.js';
+import type { ConsoleSession, PasswordResetToken, SignInChallenge, User } from '../../generated/prisma/client.js';
 import { PrismaService, type Db, type Tx } from '../../db/prisma.service.js';
 
 export type ConsoleSessionRow = ConsoleSession;
@@ -17,8 +17,8 @@ export class SessionsRepository {
   }
 
   /** A live session by token hash (the token itself is the lookup key, so no account is known yet). */
-  findLiveByTokenHash(tokenHash: string, now = new Date()): Promise<ConsoleSessionRow | null> {
-    return this.prisma.consoleSession.findFirst({ where: { tokenHash, revokedAt: null, expiresAt: { gt: now } } });
+  findLiveByTokenHash(tokenHash: string, now = new Date()): Promise<(ConsoleSessionRow & { user: User }) | null> {
+    return this.prisma.consoleSession.findFirst({ where: { tokenHash, revokedAt: null, expiresAt: { gt: now } }, include: { user: true } });
   }
 
   async revoke(tx: Tx, accountId: string, id: string): Promise<void> {
@@ -65,11 +65,5 @@ export class SessionsRepository {
   async consumeResetToken(tx: Tx, accountId: string, id: string): Promise<boolean> {
     const r = await tx.passwordResetToken.updateMany({ where: { accountId, id, usedAt: null }, data: { usedAt: new Date() } });
     return r.count === 1;
-  }
-
-  async purgeExpired(now = new Date()): Promise<void> {
-    await this.prisma.signInChallenge.deleteMany({ where: { expiresAt: { lt: now } } });
-    await this.prisma.consoleSession.deleteMany({ where: { expiresAt: { lt: new Date(now.getTime() - 7 * 86_400_000) } } });
-    await this.prisma.passwordResetToken.deleteMany({ where: { expiresAt: { lt: new Date(now.getTime() - 86_400_000) } } });
   }
 }

@@ -232,10 +232,7 @@ export class SignInService {
   async contextForSession(token: string): Promise<AuthContext | null> {
     if (!token.startsWith(SESSION_TOKEN_PREFIX)) return null;
     const s = await this.sessions.findLiveByTokenHash(sha256Hex(token));
-    if (!s) return null;
-    const user = await this.users.findById(s.accountId, s.userId);
-    if (!user) return null;
-    return this.contextOf(s, user);
+    return s ? this.contextOf(s, s.user) : null;
   }
 
   private contextOf(s: ConsoleSessionRow, user: UserRow): AuthContext {

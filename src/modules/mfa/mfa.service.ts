@@ -89,7 +89,7 @@ export class MfaService {
   /** Enables a device with two consecutive codes (IAM EnableMFADevice). */
   async enable(auth: AuthContext, t: MfaTarget, serialNumber: string, code1: string, code2: string, client: ClientInfo) {
     const { user, device } = await this.device(t, serialNumber);
-    if (device.enabledAt) throw DomainError.alreadyExists(`MFA device ${serialNumber} is already enabled and`);
+    if (device.enabledAt) throw new DomainError(ErrorCode.EntityAlreadyExists, `MFA device ${serialNumber} is already enabled.`);
     const subject = { principalKey: `mfa:${device.id}`, ip: client.sourceIp };
     await this.throttle.assertNotLocked(subject, 'mfa');
     const step = verifyConsecutiveTotp(this.seed(device), code1, code2, new Date());

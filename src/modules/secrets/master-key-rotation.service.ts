@@ -26,29 +26,38 @@ export class MasterKeyRotationService {
 
   async reencryptAll(): Promise<RotationResult> {
     const result: RotationResult = { accessKeys: 0, mfaSeeds: 0, undecryptable: 0 };
-    for (let after: string | null = null; ; ) {
-      const page = await this.keys.pageOfSecrets(after, 500);
-      if (!page.length) break;
-      for (const k of page) {
-        if (!this.box.needsReencrypt(k.secretCiphertext)) continue;
-        const fresh = this.reencrypt(k.secretCiphertext, k.id, result);
-        if (fresh === null) continue;
-        if (await this.keys.replaceSecret(k.id, k.secretCiphertext, fresh)) result.accessKeys++;
-      }
-      after = page[page.length - 1].id;
-    }
-    for (let after: string | null = null; ; ) {
-      const page = await this.mfa.pageOfSeeds(after, 500);
-      if (!page.length) break;
-      for (const d of page) {
-        if (!this.box.needsReencrypt(d.seedCiphertext)) continue;
-        const fresh = this.reencrypt(d.seedCiphertext, d.serialNumber, result);
-        if (fresh === null) continue;
-        if (await this.mfa.replaceSeed(d.id, d.seedCiphertext, fresh)) result.mfaSeeds++;
-      }
-      after = page[page.length - 1].id;
-    }
+    result.accessKeys = await this.rotate(
+      result,
+      (after) => this.keys.pageOfSecrets(after, 500),
+      (k) => ({ box: k.secretCiphertext, aad: k.id }),
+      (k, fresh) => this.keys.replaceSecret(k.id, k.secretCiphertext, fresh),
+    );
+    result.mfaSeeds = await this.rotate(
+      result,
+      (after) => this.mfa.pageOfSeeds(after, 500),
+      (d) => ({ box: d.seedCiphertext, aad: d.serialNumber }),
+      (d, fresh) => this.mfa.replaceSeed(d.id, d.seedCiphertext, fresh),
+    );
     return result;
+  }
+
+  /** Pages through rows by id, re-encrypting those under an older key; returns how many changed. */
+  private async rotate<R extends { id: string }>(
+    result: RotationResult,
+    page: (afterId: string | null) => Promise<R[]>,
+    secretOf: (row: R) => { box: string; aad: string },
+    replace: (row: R, fresh: string) => Promise<boolean>,
+  ): Promise<number> {
+    let changed = 0;
+    for (let rows = await page(null); rows.length; rows = await page(rows[rows.length - 1].id)) {
+      for (const row of rows) {
+        const { box, aad } = secretOf(row);
+        if (!this.box.needsReencrypt(box)) continue;
+        const fresh = this.reencrypt(box, aad, result);
+        if (fresh !== null && (await replace(row, fresh))) changed++;
+      }
+    }
+    return changed;
   }
 
   private reencrypt(box: string, aad: string, result: RotationResult): string | null {
