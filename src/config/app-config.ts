@@ -28,6 +28,25 @@ export interface AwsUpstreamConfig {
   timeoutMs: number;
   /** Total attempts per call, first included (SDK standard retry mode). */
   maxAttempts: number;
+  /** Reuse of upstream STS credentials (identical concurrent requests always share one call). */
+  stsCache: {
+    /** Off = every request that is not concurrent with an identical one calls AWS. */
+    enabled: boolean;
+    /** A credential is handed out again for at most this long after AWS issued it. */
+    maxReuseSeconds: number;
+    /** …and only while it still has at least this long to live. */
+    minRemainingSeconds: number;
+  };
+}
+
+/** STS: temporary credentials. */
+export interface StsConfig {
+  /** Web identity: allow http:// issuers and JWKS URLs on loopback addresses (tests, local CI runners). Never in production. */
+  oidcAllowLoopback: boolean;
+  /** JWKS fetch timeout. */
+  oidcFetchTimeoutMs: number;
+  /** How long fetched JWKS documents are used before they are fetched again (an unknown `kid` refetches sooner). */
+  oidcJwksCacheSeconds: number;
 }
 
 export interface AppConfig {
@@ -49,6 +68,7 @@ export interface AppConfig {
   /** Relax argon2 cost in tests only (never accepted in production). */
   fastPasswordHashing: boolean;
   aws: AwsUpstreamConfig;
+  sts: StsConfig;
 }
 
 type Env = Record<string, string | undefined>;
@@ -132,6 +152,21 @@ function awsUpstreamConfig(env: Env): AwsUpstreamConfig {
     region,
     timeoutMs: int(env, 'AWS_UPSTREAM_TIMEOUT_MS', 5000, 100, 60_000),
     maxAttempts: int(env, 'AWS_UPSTREAM_MAX_ATTEMPTS', 3, 1, 10),
+    stsCache: {
+      enabled: bool(env, 'AWS_UPSTREAM_STS_CACHE', true),
+      maxReuseSeconds: int(env, 'AWS_UPSTREAM_STS_CACHE_MAX_REUSE_SECONDS', 300, 1, 3600),
+      minRemainingSeconds: int(env, 'AWS_UPSTREAM_STS_CACHE_MIN_REMAINING_SECONDS', 900, 60, 43200),
+    },
+  };
+}
+
+function stsConfig(env: Env, nodeEnv: Environment): StsConfig {
+  const oidcAllowLoopback = bool(env, 'OIDC_ALLOW_LOOPBACK', nodeEnv !== 'production');
+  if (oidcAllowLoopback && nodeEnv === 'production') throw new ConfigError('OIDC_ALLOW_LOOPBACK must not be set in production');
+  return {
+    oidcAllowLoopback,
+    oidcFetchTimeoutMs: int(env, 'OIDC_FETCH_TIMEOUT_MS', 3000, 100, 30_000),
+    oidcJwksCacheSeconds: int(env, 'OIDC_JWKS_CACHE_SECONDS', 600, 0, 86_400),
   };
 }
 
@@ -195,6 +230,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     publicUrl,
     fastPasswordHashing,
     aws: awsUpstreamConfig(env),
+    sts: stsConfig(env, nodeEnv),
   };
 }
 

@@ -45,11 +45,18 @@ import { LoginProfilesController } from './users/login-profiles.controller.js';
 import { UsersController } from './users/users.controller.js';
 import { UsersRepository } from './users/users.repository.js';
 import { UsersService } from './users/users.service.js';
+import { ROLES_CONTROLLERS, ROLES_PROVIDERS } from './roles/roles.wiring.js';
+import { OIDC_CONTROLLERS, OIDC_PROVIDERS } from './oidc/oidc.wiring.js';
+import { STS_CONTROLLERS, STS_PROVIDERS } from './sts/sts.wiring.js';
+import { CONTAINER_CONTROLLERS, CONTAINER_PROVIDERS } from './container-credentials/container.wiring.js';
 
 /**
- * Identity: accounts, root and IAM users, groups, policies, console sign-in,
- * MFA, access keys with SigV4 authentication, and the global guard that
- * authenticates and authorizes every route.
+ * Identity: accounts, root and IAM users, groups, roles, policies, console
+ * sign-in, MFA, access keys with SigV4 authentication, OIDC providers, STS and
+ * its temporary credentials, and the global guard that authenticates and
+ * authorizes every route. One module because these depend on each other both
+ * ways (the SigV4 authenticator resolves STS sessions; STS authorizes through
+ * the policies); each feature lists its own parts in its `*.wiring.ts`.
  */
 @Module({
   imports: [PassportModule],
@@ -67,6 +74,10 @@ import { UsersService } from './users/users.service.js';
     UserAccessKeysController,
     RootAccessKeysController,
     AccessKeyReportController,
+    ...ROLES_CONTROLLERS,
+    ...OIDC_CONTROLLERS,
+    ...STS_CONTROLLERS,
+    ...CONTAINER_CONTROLLERS,
   ],
   providers: [
     AccountsRepository,
@@ -102,6 +113,10 @@ import { UsersService } from './users/users.service.js';
     { provide: Mailer, useClass: OutboxMailer },
     { provide: RESOURCE_LOOKUP, useClass: IamResourceLookup },
     { provide: APP_GUARD, useClass: AuthGuard },
+    ...ROLES_PROVIDERS,
+    ...OIDC_PROVIDERS,
+    ...STS_PROVIDERS,
+    ...CONTAINER_PROVIDERS,
   ],
   exports: [OperatorsService, AccountsService, AuthorizationService, UsersRepository, AccessKeysService, MasterKeyRotationService],
 })

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountWithRoot, bearer, type TestAccount } from '../support/factories.js';
 import { signedRequest } from '../support/sigv4-client.js';
+import { keysOf, policyDoc, allow, role, trustPolicy, userWithKey } from '../support/sts.js';
 import { DB_KIND, startTestApp, uniq, type TestApp } from '../support/test-app.js';
 
 /**
@@ -48,4 +49,24 @@ describe.runIf(DB_KIND === 'postgres')('key revocation across instances (postgre
       expect(ms).toBeLessThan(1000);
     });
   }
+
+  it('a temporary credential revoked on instance one stops working on instance two within one second', async () => {
+    const r0 = await role(one, a, trustPolicy(a.accountId));
+    const u = await userWithKey(one, a, policyDoc([allow('sts:AssumeRole')]));
+    const issued = await signedRequest(one, u.keys, 'POST', '/v1/sts/assume-role', { body: { RoleArn: r0.arn, RoleSessionName: 'rev' } });
+    expect(issued.status, JSON.stringify(issued.body)).toBe(200);
+    const k = keysOf(issued.body);
+    expect((await signedRequest(two, k, 'GET', '/v1/sts/get-caller-identity')).status).toBe(200);
+    const r = await one.http.post(`/v1/accounts/${a.accountId}/sts/revocations`).set(bearer(a.rootToken)).send({ accessKeyId: k.accessKeyId });
+    expect(r.body.revoked).toBe(1);
+    const start = Date.now();
+    for (;;) {
+      const res = await signedRequest(two, k, 'GET', '/v1/sts/get-caller-identity');
+      if (res.status === 403) break;
+      expect(res.status).toBe(200);
+      if (Date.now() - start > 5000) throw new Error('still accepted after 5 s');
+      await new Promise((res) => setTimeout(res, 25));
+    }
+    expect(Date.now() - start).toBeLessThan(1000);
+  });
 });

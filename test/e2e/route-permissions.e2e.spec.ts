@@ -29,8 +29,8 @@ const FAKE_ACCOUNT = '123456789012';
 /** Renders a route's resource resolver as a readable ARN template, by running it on placeholder input. */
 async function resourceTemplate(spec: ActionSpec): Promise<string> {
   const req = {
-    params: { accountId: FAKE_ACCOUNT, userName: '<userName>', groupName: '<groupName>', policyName: '<policyName>', name: '<name>' },
-    body: { userName: '<body.userName>', groupName: '<body.groupName>', policyName: '<body.policyName>', path: '/<body.path>/' },
+    params: { accountId: FAKE_ACCOUNT, userName: '<userName>', groupName: '<groupName>', policyName: '<policyName>', roleName: '<roleName>', providerId: '<providerId>', name: '<name>' },
+    body: { userName: '<body.userName>', groupName: '<body.groupName>', policyName: '<body.policyName>', roleName: '<body.roleName>', url: 'https://<body.url>', path: '/<body.path>/' },
     headers: {},
     query: {},
   } as unknown as FastifyRequest;
@@ -45,6 +45,8 @@ async function resourceTemplate(spec: ActionSpec): Promise<string> {
     userPath: async () => '/<path>/',
     groupPath: async () => '/<path>/',
     policyPath: async () => '/<path>/',
+    rolePath: async () => '/<path>/',
+    oidcProviderArn: async (accountId, id) => `arn:aws:iam::${accountId}:oidc-provider/<provider ${id}>`,
   };
   return (await spec.resource(req, auth, lookup)).replaceAll(FAKE_ACCOUNT, '<accountId>');
 }

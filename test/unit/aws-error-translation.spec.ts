@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { DomainError } from '../../src/common/errors/domain-error.js';
 import { HTTP_STATUS_BY_CODE } from '../../src/common/errors/http-error-table.js';
 import { ConfigError, loadConfig } from '../../src/config/app-config.js';
-import { scrubAwsMessage, translateAwsError } from '../../src/modules/aws/aws-iam.gateway.js';
+import {
+  awsErrorCode,
+  revokeOlderSessionsPolicy,
+  roleNameFromArn,
+  scrubAwsMessage,
+  translateAwsError,
+} from '../../src/modules/aws/aws-iam.gateway.js';
+import { translateStsError } from '../../src/modules/aws/aws-sts.gateway.js';
 
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 
@@ -150,6 +157,118 @@ describe('translateAwsError', () => {
   });
 });
 
+describe('translateAwsError with a service label (STS)', () => {
+  it('keeps "AWS IAM" as the default label', () => {
+    expect(translateAwsError(netError('ECONNREFUSED')).message).toMatch(/^AWS IAM is unreachable/);
+  });
+
+  it('names AWS STS in unreachable, throttling, server and client error messages', () => {
+    expect(translateAwsError(netError('ECONNREFUSED'), 'AWS STS').message).toBe(
+      'AWS STS is unreachable (connection failed or timed out); try again later.',
+    );
+    expect(translateAwsError(sdkError('Throttling'), 'AWS STS').message).toBe(
+      "AWS STS is throttling the broker's requests; try again later (AWS request id req-123).",
+    );
+    expect(translateAwsError(sdkError('InternalError', { status: 500 }), 'AWS STS').message).toBe(
+      'AWS STS failed to process the request (InternalError, HTTP 500) (AWS request id req-123).',
+    );
+    expect(translateAwsError(sdkError('STSServiceException', { status: 400, code: 'Weird' }), 'AWS STS').message).toBe(
+      'AWS STS rejected the request (Weird, HTTP 400) (AWS request id req-123).',
+    );
+    expect(translateAwsError(new TypeError('x'), 'AWS STS').message).toBe('An internal error occurred while calling AWS STS.');
+    expect(translateAwsError(sdkError('ValidationError', { message: '' }), 'AWS STS').message).toBe(
+      'AWS STS rejected the request as invalid (AWS request id req-123).',
+    );
+  });
+
+  it.each([
+    ['MalformedPolicyDocumentException', 'MalformedPolicyDocument', 'The policy is not in the valid JSON format.'],
+    ['MalformedPolicyDocument', 'MalformedPolicyDocument', 'The policy is not in the valid JSON format.'],
+    ['PackedPolicyTooLargeException', 'PackedPolicyTooLarge', 'Serialized token too large for session'],
+  ])('%s → %s 400 with the AWS message', (name, code, message) => {
+    const e = translateAwsError(sdkError(name, { status: 400, message }), 'AWS STS');
+    expect(e.code).toBe(code);
+    expect(status(e)).toBe(400);
+    expect(e.message).toBe(`${message.replace(/\.$/, '')} (AWS request id req-123).`);
+  });
+
+  it('has its own messages when AWS sends none for the STS codes', () => {
+    expect(translateAwsError(sdkError('MalformedPolicyDocumentException', { message: '' }), 'AWS STS').message).toBe(
+      'AWS STS rejected the session policy as malformed (AWS request id req-123).',
+    );
+    expect(translateAwsError(sdkError('PackedPolicyTooLargeException', { message: '' }), 'AWS STS').message).toBe(
+      'The session policy and tags are too large for AWS STS (AWS request id req-123).',
+    );
+  });
+
+  it('RegionDisabled → UpstreamError 502 telling the operator what to do', () => {
+    const e = translateAwsError(sdkError('RegionDisabledException', { status: 403 }), 'AWS STS');
+    expect(e.code).toBe('UpstreamError');
+    expect(status(e)).toBe(502);
+    expect(e.message).toMatch(/^AWS STS is not activated in the broker's AWS region .*\(RegionDisabled\) \(AWS request id req-123\); an operator/);
+  });
+
+  it('translateStsError: AccessDenied on AssumeRole says the AWS role does not trust the broker', () => {
+    const e = translateStsError(sdkError('AccessDenied', { status: 403, message: `User: arn:aws:iam::123456789012:user/broker is not authorized ${SECRET}` }));
+    expect(e.code).toBe('UpstreamError');
+    expect(status(e)).toBe(502);
+    expect(e.message).toBe(
+      "AWS STS refused to let the broker assume the AWS role (AccessDenied) (AWS request id req-123); the AWS role's trust policy must allow the broker's AWS identity (and the external ID, if it requires one).",
+    );
+    expect(e.diagnostic).toMatch(/^AssumeRole failed: UpstreamError: /);
+    expect(e.diagnostic).not.toContain(SECRET);
+  });
+
+  it('translateStsError: other broker-identity refusals, throttling, network and caller errors', () => {
+    const bad = translateStsError(sdkError('InvalidClientTokenId', { status: 403 }));
+    expect(bad.code).toBe('UpstreamError');
+    expect(bad.message).toMatch(/^AWS refused the broker's credentials or permissions \(InvalidClientTokenId\)/);
+    expect(translateStsError(sdkError('Throttling')).code).toBe('Throttling');
+    const down = translateStsError(netError('ECONNREFUSED'));
+    expect(down.code).toBe('UpstreamUnavailable');
+    expect(down.message).toMatch(/^AWS STS is unreachable/);
+    expect(down.diagnostic).toMatch(/ECONNREFUSED/);
+    const invalid = translateStsError(sdkError('ValidationError', { message: 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.' }));
+    expect(invalid.code).toBe('ValidationError');
+    expect(status(invalid)).toBe(400);
+    expect(invalid.diagnostic).toBeUndefined();
+  });
+});
+
+describe('awsErrorCode', () => {
+  it('gives the bare AWS code from the name or the wire Code, skipping generic names', () => {
+    expect(awsErrorCode(sdkError('AccessDeniedException'))).toBe('AccessDenied');
+    expect(awsErrorCode(sdkError('STSServiceException', { code: 'RegionDisabled' }))).toBe('RegionDisabled');
+    expect(awsErrorCode(sdkError('IAMServiceException'))).toBeUndefined();
+    expect(awsErrorCode(new Error('x'))).toBeUndefined();
+    expect(awsErrorCode('AccessDenied')).toBeUndefined();
+    expect(awsErrorCode(null)).toBeUndefined();
+  });
+});
+
+describe('revocation helpers', () => {
+  it('builds the AWSRevokeOlderSessions document', () => {
+    const before = new Date('2030-05-06T07:08:09.123Z');
+    expect(JSON.parse(revokeOlderSessionsPolicy(before))).toEqual({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Deny', Action: '*', Resource: '*', Condition: { DateLessThan: { 'aws:TokenIssueTime': '2030-05-06T07:08:09.123Z' } } }],
+    });
+  });
+
+  it.each([
+    ['arn:aws:iam::123456789012:role/deploy', 'deploy'],
+    ['arn:aws:iam::123456789012:role/team/a/ci.runner@x', 'ci.runner@x'],
+    ['arn:aws-us-gov:iam::123456789012:role/r', 'r'],
+    ['arn:aws:iam::123456789012:user/alice', undefined],
+    ['arn:aws:iam::12345:role/r', undefined],
+    ['arn:aws:sts::123456789012:assumed-role/r/s', undefined],
+    ['arn:aws:iam::123456789012:role/', undefined],
+    ['role/r', undefined],
+  ])('roleNameFromArn(%s) = %s', (arn, name) => {
+    expect(roleNameFromArn(arn)).toBe(name);
+  });
+});
+
 describe('scrubAwsMessage', () => {
   it('redacts long base64-like runs, flattens whitespace and caps the length', () => {
     expect(scrubAwsMessage(`a\n  b ${SECRET}`)).toBe('a b [redacted]');
@@ -162,15 +281,30 @@ describe('AWS upstream config', () => {
   const load = (env: Record<string, string>) => loadConfig({ DATA_DIR: 'memory://', ...env }).aws;
 
   it('has defaults and reads the AWS_UPSTREAM_* variables', () => {
-    expect(load({})).toEqual({ endpoint: undefined, region: 'us-east-1', timeoutMs: 5000, maxAttempts: 3 });
+    expect(load({})).toEqual({
+      endpoint: undefined,
+      region: 'us-east-1',
+      timeoutMs: 5000,
+      maxAttempts: 3,
+      stsCache: { enabled: true, maxReuseSeconds: 300, minRemainingSeconds: 900 },
+    });
     expect(
       load({
         AWS_UPSTREAM_ENDPOINT: 'http://127.0.0.1:5000',
         AWS_UPSTREAM_REGION: 'eu-west-1',
         AWS_UPSTREAM_TIMEOUT_MS: '100',
         AWS_UPSTREAM_MAX_ATTEMPTS: '10',
+        AWS_UPSTREAM_STS_CACHE: 'false',
+        AWS_UPSTREAM_STS_CACHE_MAX_REUSE_SECONDS: '60',
+        AWS_UPSTREAM_STS_CACHE_MIN_REMAINING_SECONDS: '120',
       }),
-    ).toEqual({ endpoint: 'http://127.0.0.1:5000', region: 'eu-west-1', timeoutMs: 100, maxAttempts: 10 });
+    ).toEqual({
+      endpoint: 'http://127.0.0.1:5000',
+      region: 'eu-west-1',
+      timeoutMs: 100,
+      maxAttempts: 10,
+      stsCache: { enabled: false, maxReuseSeconds: 60, minRemainingSeconds: 120 },
+    });
   });
 
   it.each([
@@ -183,6 +317,9 @@ describe('AWS upstream config', () => {
     ['AWS_UPSTREAM_MAX_ATTEMPTS', '0'],
     ['AWS_UPSTREAM_MAX_ATTEMPTS', '11'],
     ['AWS_UPSTREAM_MAX_ATTEMPTS', 'three'],
+    ['AWS_UPSTREAM_STS_CACHE', 'maybe'],
+    ['AWS_UPSTREAM_STS_CACHE_MAX_REUSE_SECONDS', '0'],
+    ['AWS_UPSTREAM_STS_CACHE_MIN_REMAINING_SECONDS', '59'],
   ])('rejects %s=%s naming the variable', (name, value) => {
     expect(() => load({ [name]: value })).toThrow(ConfigError);
     expect(() => load({ [name]: value })).toThrow(name);

@@ -1,6 +1,6 @@
 import type { PolicyDocument } from '../policy/policy-document.js';
 
-export type AuthMethod = 'password' | 'console-session' | 'sigv4' | 'operator-token';
+export type AuthMethod = 'password' | 'console-session' | 'sigv4' | 'operator-token' | 'container-token';
 
 export type PrincipalKind = 'Root' | 'IAMUser' | 'AssumedRole' | 'FederatedUser' | 'Operator';
 
@@ -26,6 +26,8 @@ export interface AuthContext {
   /** Session policies that further restrict this context (STS sessions). */
   sessionPolicies?: PolicyDocument[];
   accessKeyId?: string;
+  /** Present when the credentials are temporary (issued through STS). */
+  session?: SessionInfo;
   consoleSessionId?: string;
   /**
    * A console session that may only do one thing first: enroll an MFA device
@@ -41,4 +43,23 @@ export interface ClientInfo {
   requestId: string;
   sourceIp: string;
   userAgent?: string;
+}
+
+/** What a temporary credential carries beyond its principal. */
+export interface SessionInfo {
+  type: 'SessionToken' | 'AssumedRole' | 'FederatedUser';
+  issuedAt: Date;
+  expiresAt: Date;
+  /** Role sessions: the role's id. */
+  roleId?: string;
+  /** Role sessions: the role ARN (arn:aws:iam::<acct>:role/<path><name>). */
+  roleArn?: string;
+  /** Session tokens and federation: the long-term user behind it (its row id). */
+  baseUserId?: string;
+  baseUserKind?: 'Root' | 'IAMUser';
+  sourceIdentity?: string;
+  /** The long-term identity at the start of the chain. */
+  sourceArn: string;
+  /** Obtained with a role session (role chaining: at most one hour). */
+  chained: boolean;
 }

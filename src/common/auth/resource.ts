@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { groupArn, policyArn, rootArn, userArn } from '../arn.js';
+import { groupArn, oidcProviderArn, policyArn, roleArn, rootArn, userArn } from '../arn.js';
 import { DomainError } from '../errors/domain-error.js';
 import type { AuthContext } from './auth-context.js';
 
@@ -8,6 +8,9 @@ export interface ResourceLookup {
   userPath(accountId: string, userName: string): Promise<string | null>;
   groupPath(accountId: string, groupName: string): Promise<string | null>;
   policyPath(accountId: string, policyName: string): Promise<string | null>;
+  rolePath(accountId: string, roleName: string): Promise<string | null>;
+  /** The ARN of the account's OIDC provider with this id, or null. */
+  oidcProviderArn(accountId: string, providerId: string): Promise<string | null>;
 }
 export const RESOURCE_LOOKUP = Symbol('ResourceLookup');
 
@@ -78,5 +81,29 @@ export const Res = {
   newPolicy: (): ResourceResolver => (req, auth) => {
     const b = body(req);
     return arnOf(() => policyArn(acct(req, auth), typeof b.path === 'string' ? b.path : '/', String(b.policyName ?? '')));
+  },
+  role:
+    (p = 'roleName'): ResourceResolver =>
+    async (req, auth, lookup) => {
+      const a = acct(req, auth);
+      const name = param(req, p);
+      const path = (await lookup.rolePath(a, name)) ?? '/';
+      return arnOf(() => roleArn(a, path, name));
+    },
+  newRole: (): ResourceResolver => (req, auth) => {
+    const b = body(req);
+    return arnOf(() => roleArn(acct(req, auth), typeof b.path === 'string' ? b.path : '/', String(b.roleName ?? '')));
+  },
+  /** An existing OIDC provider by its id; an unknown one is named by a placeholder ARN in the account. */
+  oidcProvider:
+    (p = 'providerId'): ResourceResolver =>
+    async (req, auth, lookup) => {
+      const a = acct(req, auth);
+      return (await lookup.oidcProviderArn(a, param(req, p))) ?? arnOf(() => oidcProviderArn(a, 'unknown'));
+    },
+  /** An OIDC provider about to be created, from the issuer URL in the body. */
+  newOidcProvider: (): ResourceResolver => (req, auth) => {
+    const url = String(body(req).url ?? '');
+    return arnOf(() => oidcProviderArn(acct(req, auth), url.replace(/^https?:\/\//i, '') || 'unknown'));
   },
 };

@@ -26,6 +26,16 @@ export const ErrorCode = {
   XAmzContentSHA256Mismatch: 'XAmzContentSHA256Mismatch',
   InvalidRequest: 'InvalidRequest',
   ExpiredToken: 'ExpiredToken',
+  /** STS: a web identity token that is malformed, badly signed, from an unknown issuer or for another audience. */
+  InvalidIdentityToken: 'InvalidIdentityToken',
+  /** STS: the identity provider's keys could not be fetched. */
+  IDPCommunicationError: 'IDPCommunicationError',
+  /** STS: a token claim the trust policy or a mapping needs is refused. */
+  IDPRejectedClaim: 'IDPRejectedClaim',
+  /** STS: a policy document that cannot be parsed. */
+  MalformedPolicyDocument: 'MalformedPolicyDocument',
+  /** STS: session policy plus tags exceed the packed size. */
+  PackedPolicyTooLarge: 'PackedPolicyTooLarge',
   InvalidToken: 'InvalidToken',
   Throttling: 'Throttling',
   NotFound: 'NotFound',

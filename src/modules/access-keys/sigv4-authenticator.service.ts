@@ -58,8 +58,10 @@ export class SigV4Authenticator {
     try {
       parsed = parseSigV4(r);
       if (!parsed) return null;
-      const ctx = parsed.securityToken || parsed.credential.accessKeyId.startsWith('ASIA') ? await this.temporaryContext(r, parsed, req) : await this.longTermContext(r, parsed);
-      this.usage.record(parsed.credential.accessKeyId, parsed.credential.service, `${req.method} ${req.routeOptions?.url ?? ''}`, parsed.credential.region);
+      const temporary = !!parsed.securityToken || parsed.credential.accessKeyId.startsWith('ASIA');
+      const ctx = temporary ? await this.temporaryContext(r, parsed, req) : await this.longTermContext(r, parsed);
+      // Last-used tracking is for long-term keys (IAM's GetAccessKeyLastUsed).
+      if (!temporary) this.usage.record(parsed.credential.accessKeyId, parsed.credential.service, `${req.method} ${req.routeOptions?.url ?? ''}`, parsed.credential.region);
       return ctx;
     } catch (e: unknown) {
       const err = e instanceof SigV4Error ? new DomainError(this.code(e.code), e.message) : e;

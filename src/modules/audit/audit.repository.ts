@@ -36,4 +36,29 @@ export class AuditRepository {
     await tx.$executeRaw`UPDATE "audit_heads" SET "seq" = ${seq}, "hash" = ${hash}, "updatedAt" = now() WHERE "chain" = ${rec.chain}`;
     return seq;
   }
+
+  /**
+   * Appends several records of one chain in one statement (group commit): one
+   * head lock, one multi-row insert and one head update for the whole batch.
+   * Records keep their order; the chain is exactly as if appended one by one.
+   */
+  async appendMany(tx: Tx, chain: string, recs: NewAuditRecord[]): Promise<void> {
+    if (recs.length === 0) return;
+    const heads = await tx.$queryRaw<{ seq: bigint; hash: string }[]>`
+      SELECT "seq", "hash" FROM "audit_heads" WHERE "chain" = ${chain} FOR UPDATE`;
+    const head = heads[0];
+    if (!head) throw new Error(`audit chain ${chain} has no head`);
+    let seq = BigInt(head.seq);
+    let prev = head.hash;
+    const rows = recs.map((rec) => {
+      seq += 1n;
+      const full: ChainedRecord = { ...rec, chain, seq };
+      const hash = chainHash(prev, full);
+      const row = { ...full, details: (rec.details ?? undefined) as never, prevHash: prev, hash };
+      prev = hash;
+      return row;
+    });
+    await tx.auditEvent.createMany({ data: rows });
+    await tx.$executeRaw`UPDATE "audit_heads" SET "seq" = ${seq}, "hash" = ${prev}, "updatedAt" = now() WHERE "chain" = ${chain}`;
+  }
 }

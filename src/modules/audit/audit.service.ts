@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { AuthContext, ClientInfo } from '../../common/auth/auth-context.js';
 import { PrismaService, type Tx } from '../../db/prisma.service.js';
-import { AuditRepository } from './audit.repository.js';
+import { AuditRepository, type NewAuditRecord } from './audit.repository.js';
 
 export type AuditOutcome = 'success' | 'denied' | 'error';
 
@@ -53,24 +53,12 @@ export class AuditService {
   ) {}
 
   async append(tx: Tx, e: AuditEntry): Promise<void> {
-    await this.repo.append(tx, {
-      chain: e.chain,
-      time: new Date(),
-      actorArn: e.actor?.arn ?? null,
-      actorType: e.actor?.type ?? null,
-      accessKeyId: e.actor?.accessKeyId ?? null,
-      sessionName: e.actor?.sessionName ?? null,
-      sourceIdentity: e.actor?.sourceIdentity ?? null,
-      mfa: e.actor?.mfa ?? false,
-      action: e.action,
-      resourceArn: e.resourceArn ?? null,
-      outcome: e.outcome,
-      errorCode: e.errorCode ?? null,
-      sourceIp: e.client.sourceIp ?? null,
-      userAgent: e.client.userAgent ?? null,
-      requestId: e.client.requestId ?? null,
-      details: e.details ?? null,
-    });
+    await this.repo.append(tx, toRecord(e));
+  }
+
+  /** Several records of one chain in one go (group commit); see AuditRepository.appendMany. */
+  async appendMany(tx: Tx, chain: string, entries: AuditEntry[]): Promise<void> {
+    await this.repo.appendMany(tx, chain, entries.map(toRecord));
   }
 
   async record(e: AuditEntry): Promise<void> {
@@ -80,4 +68,25 @@ export class AuditService {
   createChain(tx: Tx, chain: string): Promise<void> {
     return this.repo.createChain(tx, chain);
   }
+}
+
+function toRecord(e: AuditEntry): NewAuditRecord {
+  return {
+    chain: e.chain,
+    time: new Date(),
+    actorArn: e.actor?.arn ?? null,
+    actorType: e.actor?.type ?? null,
+    accessKeyId: e.actor?.accessKeyId ?? null,
+    sessionName: e.actor?.sessionName ?? null,
+    sourceIdentity: e.actor?.sourceIdentity ?? null,
+    mfa: e.actor?.mfa ?? false,
+    action: e.action,
+    resourceArn: e.resourceArn ?? null,
+    outcome: e.outcome,
+    errorCode: e.errorCode ?? null,
+    sourceIp: e.client.sourceIp ?? null,
+    userAgent: e.client.userAgent ?? null,
+    requestId: e.client.requestId ?? null,
+    details: e.details ?? null,
+  };
 }

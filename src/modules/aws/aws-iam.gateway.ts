@@ -3,14 +3,16 @@ import {
   CreateAccessKeyCommand,
   DeleteAccessKeyCommand,
   GetAccessKeyLastUsedCommand,
+  GetRolePolicyCommand,
   IAMClient,
   ListAccessKeysCommand,
+  PutRolePolicyCommand,
   UpdateAccessKeyCommand,
   type AccessKeyMetadata,
 } from '@aws-sdk/client-iam';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { ErrorCode } from '../../common/errors/error-codes.js';
-import type { AppConfig } from '../../config/app-config.js';
+import type { AppConfig, AwsUpstreamConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../db/database.module.js';
 
 export type AwsAccessKeyStatus = 'Active' | 'Inactive';
@@ -97,6 +99,9 @@ const CREDENTIAL_PROVIDER_NAMES = new Set(['CredentialsProviderError', 'Provider
 
 /** AWS codes that mean the same as one of ours: the AWS message is passed on (scrubbed). */
 const DIRECT_CODES: Record<string, ErrorCode> = {
+  // STS: the session policy (or policy plus tags) is the caller's input.
+  MalformedPolicyDocument: ErrorCode.MalformedPolicyDocument,
+  PackedPolicyTooLarge: ErrorCode.PackedPolicyTooLarge,
   NoSuchEntity: ErrorCode.NoSuchEntity,
   LimitExceeded: ErrorCode.LimitExceeded,
   EntityAlreadyExists: ErrorCode.EntityAlreadyExists,
@@ -109,13 +114,19 @@ const DIRECT_CODES: Record<string, ErrorCode> = {
   MalformedQueryString: ErrorCode.ValidationError,
 };
 
-const FALLBACK_MESSAGES: Partial<Record<ErrorCode, string>> = {
-  [ErrorCode.NoSuchEntity]: 'The IAM entity cannot be found in AWS.',
-  [ErrorCode.LimitExceeded]: 'An AWS IAM quota would be exceeded.',
-  [ErrorCode.EntityAlreadyExists]: 'The IAM entity already exists in AWS.',
-  [ErrorCode.DeleteConflict]: 'The IAM entity cannot be deleted while it has subordinate entities in AWS.',
-  [ErrorCode.ValidationError]: 'AWS IAM rejected the request as invalid.',
+/** The broker's own message when AWS sends none (`service` is the label, e.g. "AWS IAM"). */
+const FALLBACK_MESSAGES: Partial<Record<ErrorCode, (service: string) => string>> = {
+  [ErrorCode.NoSuchEntity]: () => 'The IAM entity cannot be found in AWS.',
+  [ErrorCode.LimitExceeded]: (service) => `An ${service} quota would be exceeded.`,
+  [ErrorCode.EntityAlreadyExists]: () => 'The IAM entity already exists in AWS.',
+  [ErrorCode.DeleteConflict]: () => 'The IAM entity cannot be deleted while it has subordinate entities in AWS.',
+  [ErrorCode.ValidationError]: (service) => `${service} rejected the request as invalid.`,
+  [ErrorCode.MalformedPolicyDocument]: (service) => `${service} rejected the session policy as malformed.`,
+  [ErrorCode.PackedPolicyTooLarge]: (service) => `The session policy and tags are too large for ${service}.`,
 };
+
+/** Generic SDK error names that say nothing about what went wrong. */
+const GENERIC_NAMES = new Set(['Error', 'UnknownError', 'IAMService', 'STSService', 'Service']);
 
 interface SdkLikeError {
   name?: unknown;
@@ -144,6 +155,16 @@ export function scrubAwsMessage(message: string): string {
   return scrubbed.length > 300 ? `${scrubbed.slice(0, 300)}…` : scrubbed;
 }
 
+/**
+ * The AWS error code of an SDK error ("AccessDenied" for an AccessDeniedException or a
+ * generic service exception whose wire Code is AccessDenied), or undefined.
+ */
+export function awsErrorCode(e: unknown): string | undefined {
+  if (!e || typeof e !== 'object') return undefined;
+  const err = e as SdkLikeError;
+  return [bareCode(err.Code), bareCode(err.name)].find((c): c is string => c !== undefined && !GENERIC_NAMES.has(c));
+}
+
 function isNetworkError(e: unknown, depth = 0): boolean {
   if (!e || typeof e !== 'object' || depth > 5) return false;
   const err = e as SdkLikeError;
@@ -156,7 +177,7 @@ function isNetworkError(e: unknown, depth = 0): boolean {
 }
 
 /**
- * Maps anything the IAM client throws to a DomainError whose message is safe to
+ * Maps anything an AWS SDK client throws to a DomainError whose message is safe to
  * show the broker's client: it never contains the broker's credentials or a
  * secret; it quotes the AWS request id when AWS answered.
  *
@@ -167,6 +188,8 @@ function isNetworkError(e: unknown, depth = 0): boolean {
  * | EntityAlreadyExists                                        | EntityAlreadyExists           | 409  |
  * | DeleteConflict                                             | DeleteConflict                | 409  |
  * | ValidationError, InvalidInput, InvalidParameter*, Missing… | ValidationError               | 400  |
+ * | MalformedPolicyDocument (STS session policy)               | MalformedPolicyDocument       | 400  |
+ * | PackedPolicyTooLarge (STS session policy + tags)           | PackedPolicyTooLarge          | 400  |
  * | Throttling* / HTTP 429 (after the SDK's retries)           | Throttling + Retry-After 2 s  | 429  |
  * | AccessDenied, InvalidClientTokenId, SignatureDoesNotMatch, |                               |      |
  * |   ExpiredToken, UnrecognizedClient, … (broker identity)    | UpstreamError                 | 502  |
@@ -174,13 +197,16 @@ function isNetworkError(e: unknown, depth = 0): boolean {
  * | ECONNREFUSED, ENOTFOUND, ETIMEDOUT, TimeoutError, socket   |                               |      |
  * |   hang up, … (after the SDK's retries)                     | UpstreamUnavailable           | 503  |
  * | any 5xx / $fault "server"                                  | UpstreamError                 | 502  |
+ * | RegionDisabled (STS not activated in the broker's region)  | UpstreamError                 | 502  |
  * | any other AWS 4xx                                          | UpstreamError (names the code)| 502  |
  * | not an AWS/network error (a bug)                           | InternalFailure               | 500  |
  *
  * Throttling is answered 429 rather than 503: AWS asked the broker to slow down,
  * the SDK already backed off, and the honest advice to the caller is "retry later".
+ *
+ * `service` names the upstream in messages ("AWS IAM is unreachable…", "AWS STS is throttling…").
  */
-export function translateAwsError(e: unknown): DomainError {
+export function translateAwsError(e: unknown, service = 'AWS IAM'): DomainError {
   if (e instanceof DomainError) return e;
   const err: SdkLikeError = e && typeof e === 'object' ? (e as SdkLikeError) : {};
   const status = typeof err.$metadata?.httpStatusCode === 'number' ? err.$metadata.httpStatusCode : undefined;
@@ -188,24 +214,23 @@ export function translateAwsError(e: unknown): DomainError {
   const rid = requestId ? ` (AWS request id ${requestId})` : '';
   const codes = [bareCode(err.Code), bareCode(err.name)].filter((c): c is string => c !== undefined);
   const has = (set: ReadonlySet<string>) => codes.some((c) => set.has(c));
-  const awsCode = codes.find((c) => c !== 'Error' && c !== 'UnknownError' && c !== 'IAMService' && c !== 'Service');
+  const awsCode = awsErrorCode(e);
+  const unreachable = () => new DomainError(ErrorCode.UpstreamUnavailable, `${service} is unreachable (connection failed or timed out); try again later.`);
 
   // No HTTP answer and a socket/timeout failure: AWS was not reached (the SDK already retried).
-  if (status === undefined && isNetworkError(e)) {
-    return new DomainError(ErrorCode.UpstreamUnavailable, 'AWS IAM is unreachable (connection failed or timed out); try again later.');
-  }
+  if (status === undefined && isNetworkError(e)) return unreachable();
   // Otherwise AWS answered: its code decides, then its HTTP status.
   if (status === 429 || has(THROTTLING_NAMES)) {
     return new DomainError(
       ErrorCode.Throttling,
-      `AWS IAM is throttling the broker's requests; try again later${rid}.`,
+      `${service} is throttling the broker's requests; try again later${rid}.`,
       AWS_THROTTLING_RETRY_AFTER_SECONDS,
     );
   }
   const direct = codes.map((c) => DIRECT_CODES[c]).find((c) => c !== undefined);
   if (direct) {
     const awsMessage = typeof err.message === 'string' ? scrubAwsMessage(err.message) : '';
-    const text = awsMessage && awsMessage !== 'UnknownError' ? awsMessage : FALLBACK_MESSAGES[direct]!;
+    const text = awsMessage && awsMessage !== 'UnknownError' ? awsMessage : FALLBACK_MESSAGES[direct]!(service);
     return new DomainError(direct, `${text.replace(/\.$/, '')}${rid}.`);
   }
   if (has(BROKER_AUTH_NAMES)) {
@@ -214,31 +239,98 @@ export function translateAwsError(e: unknown): DomainError {
       `AWS refused the broker's credentials or permissions (${awsCode})${rid}; an operator must fix the broker's AWS identity.`,
     );
   }
+  if (codes.includes('RegionDisabled')) {
+    return new DomainError(
+      ErrorCode.UpstreamError,
+      `${service} is not activated in the broker's AWS region for the target AWS account (RegionDisabled)${rid}; an operator must activate the region or change the broker's region.`,
+    );
+  }
   if (has(CREDENTIAL_PROVIDER_NAMES)) {
     return new DomainError(ErrorCode.UpstreamError, "The broker has no usable AWS credentials; an operator must configure them.");
   }
   if ((status !== undefined && status >= 500) || err.$fault === 'server') {
     return new DomainError(
       ErrorCode.UpstreamError,
-      `AWS IAM failed to process the request (${awsCode ?? 'server error'}${status ? `, HTTP ${status}` : ''})${rid}.`,
+      `${service} failed to process the request (${awsCode ?? 'server error'}${status ? `, HTTP ${status}` : ''})${rid}.`,
     );
   }
   if (status !== undefined || err.$fault === 'client') {
     return new DomainError(
       ErrorCode.UpstreamError,
-      `AWS IAM rejected the request (${awsCode ?? 'client error'}${status ? `, HTTP ${status}` : ''})${rid}.`,
+      `${service} rejected the request (${awsCode ?? 'client error'}${status ? `, HTTP ${status}` : ''})${rid}.`,
     );
   }
-  if (isNetworkError(e)) {
-    return new DomainError(ErrorCode.UpstreamUnavailable, 'AWS IAM is unreachable (connection failed or timed out); try again later.');
-  }
-  return new DomainError(ErrorCode.InternalFailure, 'An internal error occurred while calling AWS IAM.');
+  if (isNetworkError(e)) return unreachable();
+  return new DomainError(ErrorCode.InternalFailure, `An internal error occurred while calling ${service}.`);
 }
 
 /** Quota errors are final, but the SDK classifies the name "LimitExceededException" as throttling and retries it. */
 function isQuotaError(e: unknown): boolean {
   const err = e as SdkLikeError | undefined;
   return bareCode(err?.name) === 'LimitExceeded' || bareCode(err?.Code) === 'LimitExceeded';
+}
+
+/**
+ * Options shared by the broker's AWS SDK clients (IAM, STS), from config.aws. The
+ * client gets no credentials (the SDK default provider chain supplies them) and no
+ * logger (request and response bodies hold secrets).
+ */
+export function awsClientOptions(aws: AwsUpstreamConfig) {
+  const { endpoint, region, timeoutMs, maxAttempts } = aws;
+  return {
+    region,
+    ...(endpoint ? { endpoint } : {}),
+    maxAttempts,
+    // Standard mode: exponential backoff with jitter; throttling and transient (network, 5xx) errors are retried.
+    retryMode: 'standard',
+    // Options for the SDK's NodeHttpHandler. Without throwOnRequestTimeout a request timeout only logs a warning.
+    requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true },
+  } as const;
+}
+
+/** Name of the inline policy AWS's console puts on a role to revoke its older sessions. */
+export const REVOKE_OLDER_SESSIONS_POLICY_NAME = 'AWSRevokeOlderSessions';
+
+/**
+ * The AWSRevokeOlderSessions document: deny everything to credentials issued before `before`
+ * (ISO 8601 in UTC with milliseconds, a W3C date format IAM date conditions accept).
+ */
+export function revokeOlderSessionsPolicy(before: Date): string {
+  const cutoff = before.toISOString();
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Deny', Action: '*', Resource: '*', Condition: { DateLessThan: { 'aws:TokenIssueTime': cutoff } } }],
+  });
+}
+
+/** The cutoff of an AWSRevokeOlderSessions document (IAM returns it URL-encoded), or undefined. */
+function revocationCutoff(document: string | undefined): Date | undefined {
+  if (!document) return undefined;
+  for (const text of [document, safeDecode(document)]) {
+    try {
+      const doc = JSON.parse(text) as { Statement?: { Condition?: { DateLessThan?: Record<string, unknown> } }[] };
+      const raw = doc.Statement?.[0]?.Condition?.DateLessThan?.['aws:TokenIssueTime'];
+      const d = typeof raw === 'string' ? new Date(raw) : undefined;
+      return d && !Number.isNaN(d.getTime()) ? d : undefined;
+    } catch {
+      // try the decoded form
+    }
+  }
+  return undefined;
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/** "arn:aws:iam::123456789012:role/path/name" → "name"; undefined for anything else. */
+export function roleNameFromArn(arn: string): string | undefined {
+  const m = /^arn:aws(?:-[a-z]+)*:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,64})$/.exec(arn);
+  return m?.[1];
 }
 
 // ---------------------------------------------------------------------------
@@ -302,6 +394,32 @@ export class AwsIamGateway implements OnModuleDestroy {
     return res;
   }
 
+  /**
+   * AWS's documented revocation: an inline policy "AWSRevokeOlderSessions" on the role denying
+   * everything to sessions issued before `before`
+   * ({"Effect":"Deny","Action":"*","Resource":"*","Condition":{"DateLessThan":{"aws:TokenIssueTime":"<ISO>"}}}).
+   * An existing later cutoff is kept (a revocation is never moved back in time).
+   * The role must be in the AWS account of the broker's own credentials (IAM acts on the caller's account).
+   */
+  async revokeOlderSessions(awsRoleArn: string, before: Date): Promise<void> {
+    const roleName = roleNameFromArn(awsRoleArn);
+    if (!roleName) throw DomainError.validation('The AWS role ARN must look like arn:aws:iam::<12 digits>:role/<name>.');
+    if (Number.isNaN(before.getTime())) throw DomainError.validation('The revocation time is not a valid date.');
+    const existing = await this.call('GetRolePolicy', (c) =>
+      c.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKE_OLDER_SESSIONS_POLICY_NAME })),
+    ).then(
+      (out) => revocationCutoff(out.PolicyDocument),
+      // No policy yet (NoSuchEntity), or the broker may not read it: write ours.
+      () => undefined,
+    );
+    if (existing && existing.getTime() >= before.getTime()) return;
+    await this.call('PutRolePolicy', (c) =>
+      c.send(
+        new PutRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKE_OLDER_SESSIONS_POLICY_NAME, PolicyDocument: revokeOlderSessionsPolicy(before) }),
+      ),
+    );
+  }
+
   onModuleDestroy(): void {
     this.iam?.destroy();
     this.iam = undefined;
@@ -309,17 +427,8 @@ export class AwsIamGateway implements OnModuleDestroy {
 
   private client(): IAMClient {
     if (this.iam) return this.iam;
-    const { endpoint, region, timeoutMs, maxAttempts } = this.config.aws;
-    const client = new IAMClient({
-      region,
-      ...(endpoint ? { endpoint } : {}),
-      maxAttempts,
-      // Standard mode: exponential backoff with jitter; throttling and transient (network, 5xx) errors are retried.
-      retryMode: 'standard',
-      // Options for the SDK's NodeHttpHandler. Without throwOnRequestTimeout a request timeout only logs a warning.
-      requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true },
-      // No logger: the SDK logs nothing (request/response bodies include secret access keys).
-    });
+    // No logger: the SDK logs nothing (request/response bodies include secret access keys).
+    const client = new IAMClient(awsClientOptions(this.config.aws));
     // Inside the retry loop: make quota errors final (see isQuotaError).
     client.middlewareStack.add(
       (next) => async (args) => {

@@ -142,5 +142,16 @@ export class MfaService {
     }
     return false;
   }
-}
 
+  /**
+   * Verifies a code from one named device of the user (STS calls with
+   * SerialNumber + TokenCode), consuming its time step like sign-in does.
+   */
+  async verifyDeviceCode(accountId: string, userId: string, serialNumber: string, code: string): Promise<boolean> {
+    const d = (await this.repo.listForUser(accountId, userId)).find((x) => x.enabledAt && x.serialNumber === serialNumber);
+    if (!d) return false;
+    const last = d.lastUsedStep === null ? null : Number(d.lastUsedStep);
+    const step = verifyTotp(this.seed(d), code, new Date(), { afterStep: last });
+    return step !== null && this.repo.consumeStep(accountId, d.id, step);
+  }
+}

@@ -32,10 +32,18 @@ export class AuthorizationService {
       const arn = parseArn(resource);
       if (arn && arn.accountId && arn.accountId !== auth.accountId) return false;
     }
+    return this.identityAllows(auth, action, resource, client, extraKeys);
+  }
+
+  /**
+   * The caller's own policies (identity ∩ session), whatever account the
+   * resource is in: for STS, where a cross-account AssumeRole needs the
+   * caller's account to allow it and the role's trust policy to agree.
+   */
+  async identityAllows(auth: AuthContext, action: string, resource: string, client?: ClientInfo, extraKeys: Record<string, ConditionValue> = {}): Promise<boolean> {
+    if (auth.method === 'operator-token' || !auth.accountId) return false;
+    if (sessionCannot(auth, action)) return false;
     const ctx: RequestContext = { action, resource, keys: { ...this.conditionKeys(auth, client), ...extraKeys } };
-    if (auth.principal.kind === 'Root') {
-      return auth.sessionPolicies ? isAllowed([ALLOW_ALL], ctx, auth.sessionPolicies) : true;
-    }
     const identity = await this.identityPolicies(auth);
     if (isAllowed(identity, ctx, auth.sessionPolicies)) return true;
     return this.impliedChangePassword(auth, action, resource, identity, ctx);
@@ -55,8 +63,20 @@ export class AuthorizationService {
 
   /** The identity-based policies that apply to the caller. */
   async identityPolicies(auth: AuthContext): Promise<PolicyDocument[]> {
-    if (auth.principal.kind !== 'IAMUser' || !auth.accountId) return [];
-    const { arns, inline, customer } = await this.policies.forUser(auth.accountId, auth.principal.id);
+    if (!auth.accountId) return [];
+    const kind = auth.principal.kind;
+    if (kind === 'Root') return [ALLOW_ALL];
+    if (kind === 'AssumedRole') return auth.session?.roleId ? this.documents(await this.policies.forRole(auth.accountId, auth.session.roleId)) : [];
+    // A federated user has the permissions of the user that federated it (root: all), always cut by its session policies.
+    if (kind === 'FederatedUser') {
+      if (auth.principal.id === auth.session?.baseUserId && auth.session.baseUserKind === 'Root') return [ALLOW_ALL];
+      return this.documents(await this.policies.forUser(auth.accountId, auth.principal.id));
+    }
+    if (kind !== 'IAMUser') return [];
+    return this.documents(await this.policies.forUser(auth.accountId, auth.principal.id));
+  }
+
+  private documents({ arns, inline, customer }: { arns: string[]; inline: string[]; customer: Map<string, string> }): PolicyDocument[] {
     const docs: string[] = [...inline];
     for (const arn of arns) {
       const text = BUILTIN_BY_ARN.get(arn)?.document ?? customer.get(arn);
@@ -79,7 +99,8 @@ export class AuthorizationService {
     const now = new Date();
     const keys: Record<string, ConditionValue> = {
       'aws:PrincipalAccount': auth.accountId ?? undefined,
-      'aws:PrincipalArn': auth.principal.arn,
+      // For a role session, the role's ARN (as in AWS), not the session's.
+      'aws:PrincipalArn': auth.session?.roleArn ?? auth.principal.arn,
       'aws:PrincipalType': auth.principal.kind === 'Root' ? 'Account' : auth.principal.kind === 'IAMUser' ? 'User' : auth.principal.kind,
       'aws:userid': auth.principal.userId,
       'aws:CurrentTime': now.toISOString(),
@@ -88,7 +109,7 @@ export class AuthorizationService {
     };
     if (auth.principal.kind === 'IAMUser') keys['aws:username'] = auth.principal.name;
     // Present only for credentials that can carry MFA (console and STS sessions), as in AWS.
-    if (auth.method !== 'sigv4' || auth.mfa.present) {
+    if (auth.method !== 'sigv4' || auth.mfa.present || auth.session) {
       keys['aws:MultiFactorAuthPresent'] = auth.mfa.present;
       if (auth.mfa.authenticatedAt) keys['aws:MultiFactorAuthAge'] = Math.floor((now.getTime() - auth.mfa.authenticatedAt.getTime()) / 1000);
     }
@@ -96,9 +117,28 @@ export class AuthorizationService {
       keys['aws:SourceIp'] = client.sourceIp;
       if (client.userAgent) keys['aws:UserAgent'] = client.userAgent;
     }
+    if (auth.session) {
+      keys['aws:TokenIssueTime'] = auth.session.issuedAt.toISOString();
+      if (auth.session.sourceIdentity) keys['aws:SourceIdentity'] = auth.session.sourceIdentity;
+    }
     for (const [k, v] of Object.entries(auth.tags)) keys[`aws:PrincipalTag/${k}`] = v;
     return keys;
   }
+}
+
+/**
+ * What AWS withholds from some temporary credentials whatever their policies
+ * say: session-token credentials without MFA and federated users cannot call
+ * IAM; neither can call STS except AssumeRole (session tokens) and
+ * GetCallerIdentity (both).
+ */
+function sessionCannot(auth: AuthContext, action: string): boolean {
+  const type = auth.session?.type;
+  if (type !== 'SessionToken' && type !== 'FederatedUser') return false;
+  const a = action.toLowerCase();
+  if (a.startsWith('iam:')) return type === 'FederatedUser' || !auth.mfa.present;
+  if (a.startsWith('sts:')) return a !== 'sts:getcalleridentity' && !(type === 'SessionToken' && a === 'sts:assumerole');
+  return false;
 }
 
 const ALLOW_ALL: PolicyDocument = parsePolicyDocument({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] });

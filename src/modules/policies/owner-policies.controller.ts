@@ -6,14 +6,19 @@ import { Res } from '../../common/auth/resource.js';
 import { AttachPolicyDto, PolicyDocumentDto } from './dto/policies.dto.js';
 import { PoliciesService } from './policies.service.js';
 
+const OWNER_KINDS = {
+  users: { type: 'USER', Noun: 'User', res: () => Res.user('name') },
+  groups: { type: 'GROUP', Noun: 'Group', res: () => Res.group('name') },
+  roles: { type: 'ROLE', Noun: 'Role', res: () => Res.role('name') },
+} as const;
+
 /**
- * Attached and inline policies of users or groups: one controller shape for
- * both (IAM's AttachUserPolicy/AttachGroupPolicy, PutUserPolicy/PutGroupPolicy…).
+ * Attached and inline policies of users, groups or roles: one controller shape
+ * for all (IAM's AttachUserPolicy/AttachGroupPolicy/AttachRolePolicy, PutUserPolicy…).
  */
-function ownerPoliciesController(kind: 'users' | 'groups'): Type<unknown> {
-  const type = kind === 'users' ? ('USER' as const) : ('GROUP' as const);
-  const Noun = kind === 'users' ? 'User' : 'Group';
-  const res = kind === 'users' ? Res.user('name') : Res.group('name');
+function ownerPoliciesController(kind: keyof typeof OWNER_KINDS): Type<unknown> {
+  const { type, Noun } = OWNER_KINDS[kind];
+  const res = OWNER_KINDS[kind].res();
 
   @ApiTags(`${kind}: policies`)
   @ApiBearerAuth()
@@ -80,3 +85,4 @@ function ownerPoliciesController(kind: 'users' | 'groups'): Type<unknown> {
 
 export const UserPoliciesController = ownerPoliciesController('users');
 export const GroupPoliciesController = ownerPoliciesController('groups');
+export const RolePoliciesController = ownerPoliciesController('roles');

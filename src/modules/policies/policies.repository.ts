@@ -10,6 +10,13 @@ export type PolicyRow = Policy;
 export type InlinePolicyRow = InlinePolicy;
 export type { PrincipalType };
 
+/** The policies that apply to a principal: managed policy ARNs (documents of customer ones in `customer`) and inline documents. */
+export interface PrincipalPolicies {
+  arns: string[];
+  inline: string[];
+  customer: Map<string, string>;
+}
+
 /** Customer managed policies, inline policies and attachments. Scoped by account. */
 @Injectable()
 export class PoliciesRepository {
@@ -115,12 +122,20 @@ export class PoliciesRepository {
    * Everything that applies to a user: managed policies attached to the user
    * or its groups (as ARNs, resolved by the caller) and inline documents.
    */
-  async forUser(accountId: string, userId: string): Promise<{ arns: string[]; inline: string[]; customer: Map<string, string> }> {
+  async forUser(accountId: string, userId: string): Promise<PrincipalPolicies> {
     const groups = await this.prisma.groupMembership.findMany({ where: { accountId, userId }, select: { groupId: true } });
-    const owners = [
-      { principalType: 'USER' as const, principalId: userId },
+    return this.forOwners(accountId, [
+      { principalType: 'USER', principalId: userId },
       ...groups.map((g) => ({ principalType: 'GROUP' as const, principalId: g.groupId })),
-    ];
+    ]);
+  }
+
+  /** Everything that applies to a role (its sessions): its attached managed policies and its inline documents. */
+  forRole(accountId: string, roleId: string): Promise<PrincipalPolicies> {
+    return this.forOwners(accountId, [{ principalType: 'ROLE', principalId: roleId }]);
+  }
+
+  private async forOwners(accountId: string, owners: { principalType: PrincipalType; principalId: string }[]): Promise<PrincipalPolicies> {
     const [attached, inline] = await Promise.all([
       this.prisma.policyAttachment.findMany({ where: { accountId, OR: owners }, select: { policyArn: true } }),
       this.prisma.inlinePolicy.findMany({ where: { accountId, OR: owners }, select: { document: true } }),

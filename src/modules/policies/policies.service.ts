@@ -8,6 +8,7 @@ import { isValidPolicyName } from '../../common/validation/iam-names.js';
 import { PrismaService } from '../../db/prisma.service.js';
 import { actorOf, AuditService } from '../audit/audit.service.js';
 import { GroupsRepository } from '../groups/groups.repository.js';
+import { RolesRepository } from '../roles/roles.repository.js';
 import { validatePath } from '../users/users.service.js';
 import { UsersRepository } from '../users/users.repository.js';
 import { BUILTIN_BY_ARN, BUILTIN_POLICIES } from './builtin-policies.js';
@@ -18,7 +19,9 @@ export const MAX_MANAGED_PER_PRINCIPAL = 10;
 export const MAX_POLICY_DOCUMENT = 6144;
 export const MAX_INLINE_DOCUMENT = 2048;
 
-export type PolicyOwner = { type: 'USER' | 'GROUP'; name: string };
+export type PolicyOwner = { type: 'USER' | 'GROUP' | 'ROLE'; name: string };
+
+const OWNER_NOUN = { USER: 'User', GROUP: 'Group', ROLE: 'Role' } as const;
 
 function validateDocument(text: string, max: number): string {
   if (text.length > max) throw new DomainError(ErrorCode.LimitExceeded, `Policy document must be at most ${max} characters.`);
@@ -30,6 +33,9 @@ function validateDocument(text: string, max: number): string {
   }
   return text;
 }
+
+/** Text PostgreSQL can hold: a NUL byte cannot be in any stored name or ARN, so such input names nothing. */
+const storable = (s: string) => !s.includes('\0');
 
 function managedView(p: PolicyRow, attachmentCount?: number) {
   return {
@@ -45,7 +51,7 @@ function managedView(p: PolicyRow, attachmentCount?: number) {
   };
 }
 
-/** Managed (built-in and customer) and inline policies, and their attachment to users and groups. */
+/** Managed (built-in and customer) and inline policies, and their attachment to users, groups and roles. */
 @Injectable()
 export class PoliciesService {
   constructor(
@@ -53,6 +59,7 @@ export class PoliciesService {
     private readonly repo: PoliciesRepository,
     private readonly users: UsersRepository,
     private readonly groups: GroupsRepository,
+    private readonly roles: RolesRepository,
     private readonly audit: AuditService,
   ) {}
 
@@ -102,12 +109,17 @@ export class PoliciesService {
     });
   }
 
-  /** Resolves a user or group in the account to its id and ARN. */
+  /** Resolves a user, group or role in the account to its id and ARN. */
   private async owner(accountId: string, o: PolicyOwner): Promise<{ type: PrincipalType; id: string; arn: string }> {
     if (o.type === 'USER') {
       const u = await this.users.findByName(accountId, o.name);
       if (!u) throw DomainError.noSuchEntity(`The user with name ${o.name}`);
       return { type: 'USER', id: u.id, arn: userArn(accountId, u.path, u.name!) };
+    }
+    if (o.type === 'ROLE') {
+      const r = await this.roles.findByName(accountId, o.name);
+      if (!r) throw DomainError.noSuchEntity(`The role with name ${o.name}`);
+      return { type: 'ROLE', id: r.id, arn: r.arn };
     }
     const g = await this.groups.findByName(accountId, o.name);
     if (!g) throw DomainError.noSuchEntity(`The group with name ${o.name}`);
@@ -115,16 +127,16 @@ export class PoliciesService {
   }
 
   private auditAction(o: PolicyOwner, verb: string) {
-    return `iam:${verb}${o.type === 'USER' ? 'User' : 'Group'}Policy`;
+    return `iam:${verb}${OWNER_NOUN[o.type]}Policy`;
   }
 
   async attach(auth: AuthContext, accountId: string, o: PolicyOwner, arn: string, client: ClientInfo) {
     const owner = await this.owner(accountId, o);
-    if (!BUILTIN_BY_ARN.has(arn) && !(await this.repo.findManagedByArn(accountId, arn))) throw DomainError.noSuchEntity(`Policy ${arn}`);
+    if (!BUILTIN_BY_ARN.has(arn) && !(storable(arn) && (await this.repo.findManagedByArn(accountId, arn)))) throw DomainError.noSuchEntity(`Policy ${arn}`);
     await this.prisma.transaction(async (tx) => {
       const current = await this.repo.listAttached(accountId, owner.type, owner.id, tx);
       if (!current.includes(arn) && current.length >= MAX_MANAGED_PER_PRINCIPAL) {
-        throw new DomainError(ErrorCode.LimitExceeded, `Cannot exceed quota for PoliciesPerUser: ${MAX_MANAGED_PER_PRINCIPAL}.`);
+        throw new DomainError(ErrorCode.LimitExceeded, `Cannot exceed quota for PoliciesPer${OWNER_NOUN[o.type]}: ${MAX_MANAGED_PER_PRINCIPAL}.`);
       }
       await this.repo.attach(tx, accountId, owner.type, owner.id, arn);
       await this.audit.append(tx, { chain: accountId, action: this.auditAction(o, 'Attach'), outcome: 'success', actor: actorOf(auth), resourceArn: owner.arn, client, details: { policyArn: arn } });
@@ -133,6 +145,7 @@ export class PoliciesService {
 
   async detach(auth: AuthContext, accountId: string, o: PolicyOwner, arn: string, client: ClientInfo) {
     const owner = await this.owner(accountId, o);
+    if (!storable(arn)) throw DomainError.noSuchEntity(`Policy ${arn} attached to ${o.name}`);
     await this.prisma.transaction(async (tx) => {
       if (!(await this.repo.detach(tx, accountId, owner.type, owner.id, arn))) throw DomainError.noSuchEntity(`Policy ${arn} attached to ${o.name}`);
       await this.audit.append(tx, { chain: accountId, action: this.auditAction(o, 'Detach'), outcome: 'success', actor: actorOf(auth), resourceArn: owner.arn, client, details: { policyArn: arn } });
@@ -157,7 +170,7 @@ export class PoliciesService {
 
   async getInline(accountId: string, o: PolicyOwner, name: string) {
     const owner = await this.owner(accountId, o);
-    const p = await this.repo.getInline(accountId, owner.type, owner.id, name);
+    const p = isValidPolicyName(name) ? await this.repo.getInline(accountId, owner.type, owner.id, name) : null;
     if (!p) throw DomainError.noSuchEntity(`The inline policy ${name}`);
     return { policyName: p.name, document: JSON.parse(p.document) };
   }
@@ -169,6 +182,7 @@ export class PoliciesService {
 
   async deleteInline(auth: AuthContext, accountId: string, o: PolicyOwner, name: string, client: ClientInfo) {
     const owner = await this.owner(accountId, o);
+    if (!isValidPolicyName(name)) throw DomainError.noSuchEntity(`The inline policy ${name}`);
     await this.prisma.transaction(async (tx) => {
       if (!(await this.repo.deleteInline(tx, accountId, owner.type, owner.id, name))) throw DomainError.noSuchEntity(`The inline policy ${name}`);
       await this.audit.append(tx, { chain: accountId, action: this.auditAction(o, 'Delete'), outcome: 'success', actor: actorOf(auth), resourceArn: owner.arn, client, details: { policyName: name } });

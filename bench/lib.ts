@@ -1,0 +1,141 @@
+/**
+ * Shared by the benchmarks: servers pinned to CPU 0, the load generator (wrk
+ * when installed, else autocannon) pinned to CPU 1, medians of several runs.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import autocannon from 'autocannon';
+
+export const DURATION = Number(process.env.BENCH_SECONDS ?? 8);
+export const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+export const CONNECTIONS = (process.env.BENCH_CONNS ?? '1,16,64').split(',').map(Number);
+export const hasTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+export const hasWrk = spawnSync('wrk', ['--version']).error === undefined;
+
+/** Starts a server pinned to CPU 0 and waits until `readyUrl` answers. */
+export async function startServer(cmd: string, args: string[], env: Record<string, string>, readyUrl: string): Promise<ChildProcess> {
+  const full = hasTaskset ? ['-c', '0', cmd, ...args] : args;
+  const child = spawn(hasTaskset ? 'taskset' : cmd, full, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'], detached: true });
+  const exited = new Promise<never>((_, reject) => child.on('exit', (code) => reject(new Error(`${cmd} exited with ${code}`))));
+  exited.catch(() => undefined);
+  await Promise.race([waitFor(readyUrl), exited]);
+  return child;
+}
+
+export function stopServer(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, 'SIGTERM');
+  } catch {
+    child.kill();
+  }
+}
+
+export async function waitFor(url: string) {
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(url)).status < 500) return;
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} never came up`);
+}
+
+export async function json(url: string, init: RequestInit & { body?: string } = {}) {
+  const r = await fetch(url, { ...init, headers: { ...(init.body ? { 'content-type': 'application/json' } : {}), ...(init.headers ?? {}) } });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${init.method ?? 'GET'} ${url} → ${r.status} ${text}`);
+  return text ? JSON.parse(text) : {};
+}
+
+/** Creates an operator through the CLI (the broker must not be running on an embedded database yet). */
+export function createOperator(env: Record<string, string>): string {
+  const boot = spawnSync(process.execPath, ['dist/src/cli/main.js', 'operator', 'create', '--name', `bench-${Date.now()}`], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  const token = /cbop_[A-Za-z0-9_-]+/.exec(boot.stdout)?.[0];
+  if (!token) throw new Error(`could not create an operator: ${boot.stderr}`);
+  return token;
+}
+
+/** A new account with its root signed in: returns the account ID and a console-session header. */
+export async function newAccount(base: string, operatorToken: string): Promise<{ accountId: string; h: Record<string, string> }> {
+  const suffix = Math.random().toString(36).slice(2, 10);
+  const email = `bench-${suffix}@example.test`;
+  const acct = await json(`${base}/v1/accounts`, { method: 'POST', headers: { authorization: `Bearer ${operatorToken}` }, body: JSON.stringify({ name: 'Bench', rootEmail: email, rootPassword: 'Bench-Passw0rd!' }) });
+  const signin = await json(`${base}/v1/signin`, { method: 'POST', body: JSON.stringify({ account: acct.accountId, email, password: 'Bench-Passw0rd!' }) });
+  return { accountId: acct.accountId, h: { authorization: `Bearer ${signin.sessionToken}` } };
+}
+
+export interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  requests: number;
+}
+
+/** A fixed request: wrk replays it (or cycles through several). */
+export interface BenchRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+/** wrk's latency figures ("812.00us", "1.23ms", "2.01s") in milliseconds. */
+function wrkMs(v: string): number {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(v.trim());
+  if (!m) return NaN;
+  return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
+}
+
+const lua = (s: string) => JSON.stringify(s);
+
+/** A wrk script cycling through the requests (each connection starts at a different one). */
+function wrkScript(reqs: BenchRequest[]): string {
+  const entries = reqs.map((r) => {
+    const hs = Object.entries(r.headers)
+      .filter(([k]) => k.toLowerCase() !== 'host')
+      .map(([k, v]) => `[${lua(k)}]=${lua(v)}`)
+      .join(',');
+    return `wrk.format(${lua(r.method)}, ${lua(r.path)}, {${hs}}, ${r.body === undefined ? 'nil' : lua(r.body)})`;
+  });
+  return `local reqs = {}\ninit = function(args)\n${entries.map((e) => `  table.insert(reqs, ${e})`).join('\n')}\nend\nlocal i = 0\nrequest = function()\n  i = i + 1\n  return reqs[(i % #reqs) + 1]\nend\n`;
+}
+
+export async function load(base: string, connections: number, reqs: BenchRequest[]): Promise<LoadResult> {
+  if (hasWrk) {
+    const script = `/tmp/cb-bench-${process.pid}.lua`;
+    writeFileSync(script, wrkScript(reqs));
+    const args = ['-t', '1', '-c', String(connections), '-d', `${DURATION}s`, '--latency', '-s', script, base];
+    const r = spawnSync(hasTaskset ? 'taskset' : 'wrk', hasTaskset ? ['-c', '1', 'wrk', ...args] : args, { encoding: 'utf8' });
+    const out = r.stdout;
+    const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+    const p50 = wrkMs(/\s50%\s+(\S+)/.exec(out)?.[1] ?? '');
+    const p99 = wrkMs(/\s99%\s+(\S+)/.exec(out)?.[1] ?? '');
+    const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
+    const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+    const sockErr = /Socket errors:.*/.exec(out)?.[0];
+    return { rps, p50, p99, requests, errors: non2xx + (sockErr && !/connect 0, read 0, write 0, timeout 0/.test(sockErr) ? 1 : 0) };
+  }
+  const r = await autocannon({
+    url: base,
+    connections,
+    duration: DURATION,
+    requests: reqs.map((q) => ({ method: q.method as 'GET', path: q.path, headers: q.headers, body: q.body })),
+  });
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.non2xx + r.errors, requests: r.requests.total };
+}
+
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Runs `RUNS` loads and returns the medians. */
+export async function measure(base: string, connections: number, reqs: BenchRequest[], label: string): Promise<LoadResult> {
+  const runs: LoadResult[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const r = await load(base, connections, reqs);
+    if (r.errors) throw new Error(`${label}: non-2xx responses or socket errors`);
+    runs.push(r);
+  }
+  return { rps: median(runs.map((r) => r.rps)), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)), errors: 0, requests: runs.reduce((s, r) => s + r.requests, 0) };
+}

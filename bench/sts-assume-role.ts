@@ -1,0 +1,109 @@
+/**
+ * STS issuance: AssumeRole over REST on the local issuer (SigV4-signed by an
+ * IAM user, trust and identity policies checked, the session and its audit
+ * record committed durably), at 1, 16 and 64 connections; the same load on
+ * moto_server's AssumeRole as the peer; and 100 accounts issuing at once
+ * against one account at 64 connections. Servers on CPU 0, wrk on CPU 1.
+ *
+ *   npm run build && npx tsx bench/sts-assume-role.ts                 # embedded database
+ *   npm run build && DATABASE_URL=postgresql://… npx tsx bench/sts-assume-role.ts
+ *
+ * BENCH_RUNS (3), BENCH_SECONDS (8), BENCH_CONNS (1,16,64), BENCH_ACCOUNTS (100).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { CONNECTIONS, DURATION, RUNS, createOperator, hasTaskset, hasWrk, json, measure, newAccount, startServer, stopServer, type BenchRequest, type LoadResult } from './lib.js';
+
+const BROKER_PORT = 18092;
+const MOTO_PORT = 18093;
+const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 100);
+const TRUST = (principal: string) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: principal }, Action: 'sts:AssumeRole' }] });
+
+interface Keys {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+async function signed(port: number, keys: Keys, path: string, body: string, contentType: string): Promise<BenchRequest> {
+  const signer = new SignatureV4({ credentials: keys, region: 'us-east-1', service: 'sts', sha256: Sha256 });
+  const req = await signer.sign({ method: 'POST', protocol: 'http:', hostname: '127.0.0.1', port, path, query: {}, headers: { host: `127.0.0.1:${port}`, 'content-type': contentType }, body });
+  return { method: 'POST', path, headers: req.headers as Record<string, string>, body };
+}
+
+/** An account with a role its users may assume and a user allowed to; returns the signed AssumeRole request. */
+async function brokerRequest(base: string, operatorToken: string): Promise<BenchRequest> {
+  const { accountId, h } = await newAccount(base, operatorToken);
+  const roleArn = (await json(`${base}/v1/accounts/${accountId}/roles`, { method: 'POST', headers: h, body: JSON.stringify({ roleName: 'bench', assumeRolePolicyDocument: JSON.parse(TRUST(accountId)) }) })).arn;
+  await json(`${base}/v1/accounts/${accountId}/users`, { method: 'POST', headers: h, body: JSON.stringify({ userName: 'bench' }) });
+  await fetch(`${base}/v1/accounts/${accountId}/users/bench/inline-policies/assume`, {
+    method: 'PUT',
+    headers: { ...h, 'content-type': 'application/json' },
+    body: JSON.stringify({ document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: roleArn }] } }),
+  });
+  const key = (await json(`${base}/v1/accounts/${accountId}/users/bench/access-keys`, { method: 'POST', headers: h })).accessKey as Keys;
+  const body = JSON.stringify({ RoleArn: roleArn, RoleSessionName: 'bench', DurationSeconds: 900 });
+  const req = await signed(BROKER_PORT, key, '/v1/sts/assume-role', body, 'application/json');
+  const check = await fetch(`${base}${req.path}`, { method: 'POST', headers: req.headers, body });
+  if (check.status !== 200) throw new Error(`AssumeRole refused: ${await check.text()}`);
+  return req;
+}
+
+async function motoRequest(endpoint: string): Promise<BenchRequest> {
+  const keys = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
+  const iam = new IAMClient({ endpoint, region: 'us-east-1', credentials: keys });
+  const role = await iam.send(new CreateRoleCommand({ RoleName: `bench-${Date.now()}`, AssumeRolePolicyDocument: TRUST('123456789012') }));
+  const body = new URLSearchParams({ Action: 'AssumeRole', Version: '2011-06-15', RoleArn: role.Role!.Arn!, RoleSessionName: 'bench', DurationSeconds: '900' }).toString();
+  const req = await signed(MOTO_PORT, keys, '/', body, 'application/x-www-form-urlencoded; charset=utf-8');
+  const check = await fetch(endpoint, { method: 'POST', headers: req.headers, body });
+  if (check.status !== 200) throw new Error(`moto AssumeRole refused: ${await check.text()}`);
+  return req;
+}
+
+const row = (label: string, c: number, r: LoadResult, extra = '') =>
+  console.log(`${label.padEnd(30)} ${String(c).padStart(5)} ${r.rps.toFixed(0).padStart(10)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)}  ${extra}`);
+
+async function main() {
+  // The load generator side (this process and wrk) stays off the servers' CPU.
+  if (hasTaskset) spawnSync('taskset', ['-cp', '1', String(process.pid)]);
+  const dataDir = mkdtempSync(join(tmpdir(), 'cb-bench-'));
+  const env: Record<string, string> = { PORT: String(BROKER_PORT), LOG_LEVEL: 'warn', DATA_DIR: dataDir, NODE_ENV: 'development' };
+  const operatorToken = createOperator(env);
+  const broker = `http://127.0.0.1:${BROKER_PORT}`;
+  const moto = `http://127.0.0.1:${MOTO_PORT}`;
+  const children = [
+    await startServer(process.execPath, ['dist/src/main.js'], env, `${broker}/health/live`),
+    await startServer('moto_server', ['-H', '127.0.0.1', '-p', String(MOTO_PORT)], {}, `${moto}/moto-api/`),
+  ];
+  try {
+    const one = await brokerRequest(broker, operatorToken);
+    const many: BenchRequest[] = [];
+    for (let i = 0; i < ACCOUNTS; i++) many.push(await brokerRequest(broker, operatorToken));
+    const motoReq = await motoRequest(moto);
+    console.log(`database: ${process.env.DATABASE_URL ? 'postgresql' : 'pglite'}; ${RUNS} runs × ${DURATION}s, medians; load: ${hasWrk ? 'wrk' : 'autocannon'}; taskset: ${hasTaskset}`);
+    console.log(`${'target'.padEnd(30)} conns      req/s   p50 ms   p99 ms`);
+    let at64: LoadResult | undefined;
+    for (const c of CONNECTIONS) {
+      const local = await measure(broker, c, [one], 'broker');
+      const peer = await measure(moto, c, [motoReq], 'moto');
+      if (c === 64) at64 = local;
+      row('broker AssumeRole (local)', c, local, `${(local.rps / peer.rps).toFixed(1)}× moto`);
+      row('moto_server AssumeRole', c, peer);
+    }
+    const c = 64;
+    const base = at64 ?? (await measure(broker, c, [one], 'broker'));
+    const spread = await measure(broker, c, many, 'broker, many accounts');
+    row(`broker AssumeRole, ${ACCOUNTS} accounts`, c, spread, `${((spread.rps / base.rps) * 100).toFixed(0)}% of one account`);
+  } finally {
+    for (const ch of children) stopServer(ch);
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

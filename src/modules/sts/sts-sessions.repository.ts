@@ -1,0 +1,83 @@
+import { Injectable } from '@nestjs/common';
+import { Prisma, type StsSession } from '../../generated/prisma/client.js';
+import { PrismaService, type Db, type Tx } from '../../db/prisma.service.js';
+
+export type StsSessionRow = StsSession;
+export type NewStsSession = Omit<StsSession, 'revokedAt' | 'tags' | 'policyArns'> & { tags: Record<string, string>; policyArns: string[] };
+
+/** Which sessions a revocation reaches (all within one account). */
+export interface RevocationScope {
+  /** One session and every session obtained with it (role chaining). */
+  accessKeyId?: string;
+  /** Sessions of a principal: matched against the session ARN, its caller and the long-term identity at the start of its chain. */
+  principalArn?: string;
+  /** Sessions of a role. */
+  roleId?: string;
+  /** Only sessions issued before this time (alone: every session of the account issued before it). */
+  issuedBefore?: Date;
+}
+
+export interface RevokedSession {
+  accessKeyId: string;
+  issuer: string;
+  roleId: string | null;
+}
+
+/** Temporary credentials issued through STS. */
+@Injectable()
+export class StsSessionsRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** New sessions, in one statement. `skipDuplicates`: upstream credentials handed out again (reuse) are recorded once. */
+  async insertMany(tx: Tx, rows: NewStsSession[], skipDuplicates = false): Promise<void> {
+    if (rows.length) await tx.stsSession.createMany({ data: rows, skipDuplicates });
+  }
+
+  /**
+   * The authentication lookup: by access key id alone, because that is all a
+   * signed request names; the row then says which account it belongs to.
+   */
+  findForAuthentication(accessKeyId: string): Promise<StsSessionRow | null> {
+    return this.prisma.stsSession.findUnique({ where: { accessKeyId } });
+  }
+
+  list(accountId: string, f: { roleId?: string; principalArn?: string; activeOnly: boolean; limit: number }, db: Db = this.prisma): Promise<StsSessionRow[]> {
+    const now = new Date();
+    return db.stsSession.findMany({
+      where: {
+        accountId,
+        ...(f.roleId ? { roleId: f.roleId } : {}),
+        ...(f.principalArn ? { OR: [{ arn: f.principalArn }, { callerArn: f.principalArn }, { sourceArn: f.principalArn }] } : {}),
+        ...(f.activeOnly ? { revokedAt: null, expiresAt: { gt: now } } : {}),
+      },
+      orderBy: { issuedAt: 'desc' },
+      take: f.limit,
+    });
+  }
+
+  /**
+   * Marks the matching live sessions revoked, in one statement; a single
+   * session takes every session chained from it along.
+   */
+  async revoke(tx: Tx, accountId: string, scope: RevocationScope, at: Date): Promise<RevokedSession[]> {
+    const conds: Prisma.Sql[] = [Prisma.sql`s."accountId" = ${accountId}`, Prisma.sql`s."revokedAt" IS NULL`, Prisma.sql`s."expiresAt" > ${at}`];
+    if (scope.principalArn) conds.push(Prisma.sql`(s."arn" = ${scope.principalArn} OR s."callerArn" = ${scope.principalArn} OR s."sourceArn" = ${scope.principalArn})`);
+    if (scope.roleId) conds.push(Prisma.sql`s."roleId" = ${scope.roleId}`);
+    if (scope.issuedBefore) conds.push(Prisma.sql`s."issuedAt" < ${scope.issuedBefore}`);
+    const where = Prisma.join(conds, ' AND ');
+    if (scope.accessKeyId) {
+      return tx.$queryRaw<RevokedSession[]>`
+        WITH RECURSIVE tree AS (
+          SELECT "accessKeyId" FROM "sts_sessions" WHERE "accountId" = ${accountId} AND "accessKeyId" = ${scope.accessKeyId}
+          UNION
+          SELECT c."accessKeyId" FROM "sts_sessions" c JOIN tree t ON c."parentAccessKeyId" = t."accessKeyId" WHERE c."accountId" = ${accountId}
+        )
+        UPDATE "sts_sessions" s SET "revokedAt" = ${at}
+        FROM tree WHERE s."accessKeyId" = tree."accessKeyId" AND ${where}
+        RETURNING s."accessKeyId", s."issuer", s."roleId"`;
+    }
+    return tx.$queryRaw<RevokedSession[]>`
+      UPDATE "sts_sessions" s SET "revokedAt" = ${at} WHERE ${where}
+      RETURNING s."accessKeyId", s."issuer", s."roleId"`;
+  }
+}
