@@ -13,9 +13,9 @@ export const hasTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0
 export const hasWrk = spawnSync('wrk', ['--version']).error === undefined;
 
 /** Starts a server pinned to CPU 0 and waits until `readyUrl` answers. */
-export async function startServer(cmd: string, args: string[], env: Record<string, string>, readyUrl: string): Promise<ChildProcess> {
+export async function startServer(cmd: string, args: string[], env: Record<string, string>, readyUrl: string, quiet = false): Promise<ChildProcess> {
   const full = hasTaskset ? ['-c', '0', cmd, ...args] : args;
-  const child = spawn(hasTaskset ? 'taskset' : cmd, full, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'], detached: true });
+  const child = spawn(hasTaskset ? 'taskset' : cmd, full, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', quiet ? 'ignore' : 'inherit'], detached: true });
   const exited = new Promise<never>((_, reject) => child.on('exit', (code) => reject(new Error(`${cmd} exited with ${code}`))));
   exited.catch(() => undefined);
   await Promise.race([waitFor(readyUrl), exited]);

@@ -8,7 +8,8 @@
  *   npm run build && npx tsx bench/sts-assume-role.ts                 # embedded database
  *   npm run build && DATABASE_URL=postgresql://… npx tsx bench/sts-assume-role.ts
  *
- * BENCH_RUNS (3), BENCH_SECONDS (8), BENCH_CONNS (1,16,64), BENCH_ACCOUNTS (100).
+ * BENCH_RUNS (3), BENCH_SECONDS (8), BENCH_CONNS (1,16,64), BENCH_ACCOUNTS (100);
+ * BENCH_BROKER_ENTRY=<file> starts the broker through another entry point (e.g. a profiling wrapper).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -76,8 +77,8 @@ async function main() {
   const broker = `http://127.0.0.1:${BROKER_PORT}`;
   const moto = `http://127.0.0.1:${MOTO_PORT}`;
   const children = [
-    await startServer(process.execPath, ['dist/src/main.js'], env, `${broker}/health/live`),
-    await startServer('moto_server', ['-H', '127.0.0.1', '-p', String(MOTO_PORT)], {}, `${moto}/moto-api/`),
+    await startServer(process.execPath, [process.env.BENCH_BROKER_ENTRY ?? 'dist/src/main.js'], env, `${broker}/health/live`),
+    await startServer('moto_server', ['-H', '127.0.0.1', '-p', String(MOTO_PORT)], {}, `${moto}/moto-api/`, true),
   ];
   try {
     const one = await brokerRequest(broker, operatorToken);

@@ -13,7 +13,7 @@ import { toErrorResponse } from './common/errors/error-response.js';
 import { RestExceptionFilter } from './common/errors/rest-exception.filter.js';
 import { createLogger, PinoNestLogger } from './common/logging/logger.js';
 import { MIGRATIONS_DIR } from './common/paths.js';
-import { VALIDATION_OPTIONS, validationErrorOf } from './common/validation/validate-dto.js';
+import { MAX_BODY_DEPTH, nestedDeeperThan, VALIDATION_OPTIONS, validationErrorOf } from './common/validation/validate-dto.js';
 import { describeConfig, type AppConfig } from './config/app-config.js';
 import { Migrator, MigrationError } from './db/migrator.js';
 import { openSqlDriver, type SqlDriver } from './db/sql-driver.js';
@@ -95,6 +95,7 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
     const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (type !== 'application/json') return done(new DomainError(ErrorCode.UnsupportedMediaType, 'Unsupported content type; send application/json.'));
     if (req.body === null || typeof req.body !== 'object' || Array.isArray(req.body)) return done(DomainError.validation('The request body must be a JSON object.'));
+    if (nestedDeeperThan(req.body, MAX_BODY_DEPTH)) return done(DomainError.validation(`The request body nests deeper than ${MAX_BODY_DEPTH} levels.`));
     done();
   });
   app.useGlobalPipes(

@@ -17,6 +17,8 @@ export interface SqlSession {
 export interface SqlDriver extends SqlSession {
   readonly kind: 'postgres' | 'pglite';
   withSession<T>(fn: (s: SqlSession) => Promise<T>): Promise<T>;
+  /** Runs `fn` in one transaction on one connection: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (s: SqlSession) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -50,6 +52,20 @@ export class PgDriver implements SqlDriver {
     }
   }
 
+  async transaction<T>(fn: (s: SqlSession) => Promise<T>): Promise<T> {
+    return this.withSession(async (s) => {
+      await s.exec('BEGIN');
+      try {
+        const out = await fn(s);
+        await s.exec('COMMIT');
+        return out;
+      } catch (e) {
+        await s.exec('ROLLBACK').catch(() => undefined);
+        throw e;
+      }
+    });
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }
@@ -81,6 +97,13 @@ export class PgliteDriver implements SqlDriver {
    */
   async withSession<T>(fn: (s: SqlSession) => Promise<T>): Promise<T> {
     return fn({ query: (s, p) => this.query(s, p), exec: (s) => this.exec(s) });
+  }
+
+  /** PGlite's own transaction: it holds the instance for its duration, so Prisma's queries wait their turn. */
+  async transaction<T>(fn: (s: SqlSession) => Promise<T>): Promise<T> {
+    return this.db.transaction((tx) =>
+      fn({ query: async <R>(sql: string, params?: unknown[]) => (await tx.query<R>(sql, params as unknown[])).rows, exec: async (sql: string) => void (await tx.exec(sql)) }),
+    );
   }
 
   async close(): Promise<void> {

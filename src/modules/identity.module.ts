@@ -36,6 +36,7 @@ import { OperatorsService } from './operators/operators.service.js';
 import { PasswordHasher } from './passwords/password-hasher.js';
 import { PasswordService } from './passwords/password.service.js';
 import { AuthorizationService } from './policies/authorization.service.js';
+import { IdentityPolicyCache } from './policies/identity-policy-cache.js';
 import { IamResourceLookup } from './policies/iam-resource-lookup.js';
 import { GroupPoliciesController, UserPoliciesController } from './policies/owner-policies.controller.js';
 import { PoliciesController } from './policies/policies.controller.js';
@@ -107,6 +108,7 @@ import { CONTAINER_CONTROLLERS, CONTAINER_PROVIDERS } from './container-credenti
     PasswordHasher,
     PasswordService,
     AuthorizationService,
+    IdentityPolicyCache,
     PasswordStrategy,
     ConsoleSessionStrategy,
     OperatorTokenStrategy,

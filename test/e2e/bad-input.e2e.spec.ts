@@ -3,6 +3,7 @@ import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
 import type { Response, Test } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountWithRoot, bearer, codeAt, READ_ONLY, ROOT_PASSWORD, USER_PASSWORD, type TestAccount } from '../support/factories.js';
+import { trustAccount } from '../support/roles.js';
 import { registeredRoutes } from '../support/routes.js';
 import { DB_KIND, startTestApp, uniq, type TestApp } from '../support/test-app.js';
 
@@ -11,6 +12,8 @@ type Who = 'root' | 'operator' | 'none';
 
 const POLICY = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iam:ListUsers', Resource: '*' }] };
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** Managed policy ARNs long enough (10 × ~1000 characters) to overflow STS's packed-policy allowance. */
+const HUGE_POLICY_ARNS = Array.from({ length: 10 }, (_, i) => `arn:aws:iam::aws:policy/${String(i).repeat(1000)}`);
 
 /** Every POST/PUT/PATCH route and every route that reads a @Body(), from Nest's own metadata. */
 function bodyRoutes(t: TestApp): { route: string; takesBody: boolean }[] {
@@ -47,6 +50,9 @@ describe(`bad input: mass assignment, malformed bodies, limits (${DB_KIND})`, ()
     rootMfa: { serial: '', seed: '' },
     userKey: '',
     rootKey: '',
+    role: uniq('role-'),
+    roleArn: '',
+    oidcProvider: '',
   };
 
   beforeAll(async () => {
@@ -64,6 +70,13 @@ describe(`bad input: mass assignment, malformed bodies, limits (${DB_KIND})`, ()
       const r = await t.http.post(base + p).set(h).send(body);
       expect(r.status, JSON.stringify(r.body)).toBe(201);
     }
+    // A role that A's own account may assume (AssumeRole, container tokens), and an OIDC provider.
+    const role = await t.http.post(`${base}/roles`).set(h).send({ roleName: fx.role, assumeRolePolicyDocument: trustAccount(A.accountId) });
+    expect(role.status, JSON.stringify(role.body)).toBe(201);
+    fx.roleArn = role.body.arn;
+    const idp = await t.http.post(`${base}/oidc-providers`).set(h).send({ url: `https://${uniq('idp-')}.example.com`, clientIdList: ['sts.amazonaws.com'] });
+    expect(idp.status, JSON.stringify(idp.body)).toBe(201);
+    fx.oidcProvider = idp.body.providerId;
   });
 
   afterAll(async () => {
@@ -96,6 +109,8 @@ describe(`bad input: mass assignment, malformed bodies, limits (${DB_KIND})`, ()
   const newPolicy = uniq('newpol-');
   const newAlias = uniq('alias-');
   const newAccountAlias = uniq('acct-');
+  const newRole = uniq('newrole-');
+  const newIdpUrl = `https://${uniq('newidp-')}.example.com`;
   const mfaCodes = (m: { serial: string; seed: string }) => ({ serialNumber: m.serial, authenticationCode1: codeAt(m.seed, -1), authenticationCode2: codeAt(m.seed, 0) });
 
   /** Every POST/PUT/PATCH route (the completeness test checks the list against the app). */
@@ -347,8 +362,8 @@ describe(`bad input: mass assignment, malformed bodies, limits (${DB_KIND})`, ()
       ok: [200],
       notCreated: async () => expect((await t.http.get(`${acct()}/policies/${fx.policy}`).set(headersOf('root'))).body.document).toEqual(POLICY),
     },
-    ...(['users', 'groups'] as const).flatMap((kind): BodyRoute[] => {
-      const owner = () => (kind === 'users' ? fx.user : fx.group);
+    ...(['users', 'groups', 'roles'] as const).flatMap((kind): BodyRoute[] => {
+      const owner = () => (kind === 'users' ? fx.user : kind === 'groups' ? fx.group : fx.role);
       return [
         {
           route: `POST /v1/accounts/:accountId/${kind}/:name/attached-policies`,
@@ -370,6 +385,111 @@ describe(`bad input: mass assignment, malformed bodies, limits (${DB_KIND})`, ()
         },
       ];
     }),
+    {
+      route: 'POST /v1/accounts/:accountId/roles',
+      path: () => `${acct()}/roles`,
+      who: 'root',
+      body: () => ({ roleName: newRole, assumeRolePolicyDocument: trustAccount(A.accountId) }),
+      extras: [{ roleId: 'AROAAAAAAAAAAAAAAAAAA' }, { arn: `arn:aws:iam::123456789012:role/${newRole}` }, { accountId: '123456789012' }, { trustPolicy: '{}' }, { createDate: '2000-01-01T00:00:00Z' }],
+      ok: [201],
+      notCreated: async () => expect((await t.http.get(`${acct()}/roles/${newRole}`).set(headersOf('root'))).status).toBe(404),
+    },
+    {
+      route: 'PATCH /v1/accounts/:accountId/roles/:roleName',
+      path: () => `${acct()}/roles/${fx.role}`,
+      who: 'root',
+      body: () => ({ description: 'Deploys things' }),
+      extras: [{ roleName: 'other' }, { path: '/moved/' }, { arn: 'x' }, { assumeRolePolicyDocument: trustAccount('123456789012') }, { tags: {} }, { roleId: 'x' }],
+      ok: [200],
+      notCreated: async () => expect((await t.http.get(`${acct()}/roles/${fx.role}`).set(headersOf('root'))).body.description).toBeNull(),
+    },
+    {
+      route: 'PUT /v1/accounts/:accountId/roles/:roleName/trust-policy',
+      path: () => `${acct()}/roles/${fx.role}/trust-policy`,
+      who: 'root',
+      body: () => ({ document: trustAccount(A.accountId) }),
+      extras: [{ roleName: 'other' }, { assumeRolePolicyDocument: trustAccount('123456789012') }, { maxSessionDuration: 43_200 }],
+      ok: [200],
+    },
+    {
+      route: 'POST /v1/accounts/:accountId/oidc-providers',
+      path: () => `${acct()}/oidc-providers`,
+      who: 'root',
+      body: () => ({ url: newIdpUrl, clientIdList: ['sts.amazonaws.com'] }),
+      extras: [{ arn: 'arn:aws:iam::123456789012:oidc-provider/x' }, { providerId: '00000000-0000-4000-8000-000000000000' }, { accountId: '123456789012' }, { audiences: ['x'] }, { createDate: '2000-01-01T00:00:00Z' }],
+      ok: [201],
+      notCreated: async () => expect(await t.prisma.oidcProvider.count({ where: { accountId: A.accountId, url: newIdpUrl } })).toBe(0),
+    },
+    {
+      route: 'PATCH /v1/accounts/:accountId/oidc-providers/:providerId',
+      path: () => `${acct()}/oidc-providers/${fx.oidcProvider}`,
+      who: 'root',
+      body: () => ({ clientIdList: ['sts.amazonaws.com', 'other-audience'] }),
+      extras: [{ url: 'https://evil.example.com' }, { arn: 'x' }, { thumbprintList: [] }, { providerId: '00000000-0000-4000-8000-000000000000' }],
+      ok: [200],
+      notCreated: async () => expect((await t.http.get(`${acct()}/oidc-providers/${fx.oidcProvider}`).set(headersOf('root'))).body.clientIdList).toEqual(['sts.amazonaws.com']),
+    },
+    {
+      route: 'POST /v1/accounts/:accountId/container-tokens',
+      path: () => `${acct()}/container-tokens`,
+      who: 'root',
+      body: () => ({ name: uniq('ct-'), roleArn: fx.roleArn }),
+      extras: [{ token: 'cbct_chosen-by-the-caller' }, { tokenHash: 'x' }, { userId: 'root' }, { accountId: '123456789012' }, { revokedAt: null }, { lastUsedAt: '2000-01-01T00:00:00Z' }],
+      ok: [201],
+      notCreated: async () => expect(await t.prisma.containerToken.count({ where: { accountId: A.accountId } })).toBe(0),
+    },
+    // STS over REST takes AWS's parameters and, as AWS does, ignores unknown ones (see the STS validation test below).
+    {
+      route: 'POST /v1/sts/get-session-token',
+      path: () => '/v1/sts/get-session-token',
+      who: 'root',
+      body: () => ({ DurationSeconds: 900 }),
+      extras: [],
+      ok: [200],
+    },
+    {
+      route: 'POST /v1/sts/assume-role',
+      path: () => '/v1/sts/assume-role',
+      who: 'root',
+      body: () => ({ RoleArn: fx.roleArn, RoleSessionName: 'bad-input' }),
+      extras: [],
+      ok: [200],
+    },
+    {
+      route: 'POST /v1/sts/get-federation-token',
+      path: () => '/v1/sts/get-federation-token',
+      who: 'root',
+      body: () => ({ Name: 'bad-input' }),
+      extras: [],
+      ok: [200],
+    },
+    {
+      route: 'POST /v1/sts/assume-role-with-web-identity',
+      path: () => '/v1/sts/assume-role-with-web-identity',
+      who: 'none',
+      body: () => ({ RoleArn: fx.roleArn, RoleSessionName: 'bad-input', WebIdentityToken: 'not.a.jwt' }),
+      extras: [],
+      // A well-formed request: it gets as far as checking the token.
+      ok: [400, 'InvalidIdentityToken'],
+    },
+    {
+      route: 'POST /v1/sts/get-caller-identity',
+      path: () => '/v1/sts/get-caller-identity',
+      who: 'root',
+      // Takes no body.
+      extras: [],
+      ok: [200],
+    },
+    {
+      // After the STS rows: the refused bodies must not revoke the sessions they issued.
+      route: 'POST /v1/accounts/:accountId/sts/revocations',
+      path: () => `${acct()}/sts/revocations`,
+      who: 'root',
+      body: () => ({ all: true }),
+      extras: [{ accountId: '123456789012' }, { force: true }, { revokedAt: '2000-01-01T00:00:00Z' }, { sessions: [] }],
+      ok: [200],
+      notCreated: async () => expect(await t.prisma.stsSession.count({ where: { accountId: A.accountId, revokedAt: { not: null } } })).toBe(0),
+    },
     {
       route: 'POST /v1/signin',
       path: () => '/v1/signin',
@@ -455,6 +575,14 @@ describe(`bad input: mass assignment, malformed bodies, limits (${DB_KIND})`, ()
       [`${acct()}/users?maxItems=1001`, 'maxItems above 1000'],
       [`${acct()}/users?pathPrefix=a&pathPrefix=b`, 'repeated parameter'],
       [`${acct()}/policies?scope=Everything`, 'scope not in the list'],
+      [`${acct()}/roles?bogus=1`, 'roles: unknown query field'],
+      [`${acct()}/roles?maxItems=0`, 'roles: maxItems below 1'],
+      [`${acct()}/roles?pathPrefix=`, 'roles: empty pathPrefix'],
+      [`${acct()}/sts/sessions?active=maybe`, 'sessions: active not true or false'],
+      [`${acct()}/sts/sessions?limit=abc`, 'sessions: limit not a number'],
+      [`${acct()}/sts/sessions?limit=1001`, 'sessions: limit above 1000'],
+      [`${acct()}/sts/sessions?roleName=a%20b`, 'sessions: roleName not a role name'],
+      [`${acct()}/sts/sessions?bogus=1`, 'sessions: unknown query field'],
       ['/v1/accounts?maxItems=-1', 'operator list'],
     ] as const) {
       const res = await t.http.get(path).set(path.startsWith('/v1/accounts?') ? headersOf('operator') : h);
@@ -466,12 +594,15 @@ describe(`bad input: mass assignment, malformed bodies, limits (${DB_KIND})`, ()
     }
     const del = await t.http.delete(`${acct()}/users/${fx.user}/attached-policies`).set(h).query({ policyArn: READ_ONLY, force: 'true' });
     expectError(del, 400, 'ValidationError', 'detach with extra query field');
+    const roleDel = await t.http.delete(`${acct()}/roles/${fx.role}/attached-policies`).set(h).query({ policyArn: READ_ONLY, force: 'true' });
+    expectError(roleDel, 400, 'ValidationError', 'role detach with extra query field');
     expect((await t.http.get(`${acct()}/users/${fx.user}/attached-policies`).set(h)).body.attachedPolicies.map((p: { policyArn: string }) => p.policyArn)).toContain(READ_ONLY);
   });
 
   it('wrong types are 400 ValidationError, never 500', async () => {
     const h = headersOf('root');
     const u = uniq('typed-');
+    const trust = trustAccount(A.accountId);
     const cases: [Method, string, unknown, Who][] = [
       ['POST', `${acct()}/users`, { userName: 123 }, 'root'],
       ['POST', `${acct()}/users`, { userName: null }, 'root'],
@@ -506,12 +637,94 @@ describe(`bad input: mass assignment, malformed bodies, limits (${DB_KIND})`, ()
       ['POST', '/v1/signin/mfa', { challengeToken: 1, mfaCode: '123456' }, 'none'],
       ['POST', '/v1/root/password-reset', { email: ['a@example.test'] }, 'none'],
       ['POST', '/v1/accounts', { name: 'X', rootEmail: `${u}@example.test`, rootPassword: 12345678 }, 'operator'],
+      // roles
+      ['POST', `${acct()}/roles`, { roleName: 123, assumeRolePolicyDocument: trust }, 'root'],
+      ['POST', `${acct()}/roles`, { roleName: [u], assumeRolePolicyDocument: trust }, 'root'],
+      ['POST', `${acct()}/roles`, { roleName: u, assumeRolePolicyDocument: [trust] }, 'root'],
+      ['POST', `${acct()}/roles`, { roleName: u, assumeRolePolicyDocument: 5 }, 'root'],
+      ['POST', `${acct()}/roles`, { roleName: u, assumeRolePolicyDocument: null }, 'root'],
+      ['POST', `${acct()}/roles`, { roleName: u }, 'root'],
+      ['POST', `${acct()}/roles`, { roleName: u, assumeRolePolicyDocument: trust, path: 5 }, 'root'],
+      ['POST', `${acct()}/roles`, { roleName: u, assumeRolePolicyDocument: trust, description: ['x'] }, 'root'],
+      ['POST', `${acct()}/roles`, { roleName: u, assumeRolePolicyDocument: trust, maxSessionDuration: '3600' }, 'root'],
+      ['POST', `${acct()}/roles`, { roleName: u, assumeRolePolicyDocument: trust, maxSessionDuration: 3600.5 }, 'root'],
+      ['POST', `${acct()}/roles`, { roleName: u, assumeRolePolicyDocument: trust, maxSessionDuration: 100 }, 'root'],
+      ['POST', `${acct()}/roles`, { roleName: u, assumeRolePolicyDocument: trust, tags: 'team=blue' }, 'root'],
+      ['POST', `${acct()}/roles`, { roleName: u, assumeRolePolicyDocument: trust, tags: [{ Key: 1, Value: 'v' }] }, 'root'],
+      ['POST', `${acct()}/roles`, { roleName: u, assumeRolePolicyDocument: trust, tags: [{ Key: 'k', Value: 'v', Admin: true }] }, 'root'],
+      ['POST', `${acct()}/roles`, { roleName: u, assumeRolePolicyDocument: trust, tags: { team: 1 } }, 'root'],
+      ['POST', `${acct()}/roles`, { roleName: u, assumeRolePolicyDocument: trust, claimMapping: 'sub' }, 'root'],
+      ['POST', `${acct()}/roles`, { roleName: u, assumeRolePolicyDocument: trust, claimMapping: { sessionTags: { team: 5 } } }, 'root'],
+      ['POST', `${acct()}/roles`, { roleName: u, assumeRolePolicyDocument: trust, claimMapping: { isAdmin: 'sub' } }, 'root'],
+      ['POST', `${acct()}/roles`, { roleName: u, assumeRolePolicyDocument: trust, awsRoleArn: 7 }, 'root'],
+      ['PATCH', `${acct()}/roles/${fx.role}`, { description: 5 }, 'root'],
+      ['PATCH', `${acct()}/roles/${fx.role}`, { maxSessionDuration: '3600' }, 'root'],
+      ['PATCH', `${acct()}/roles/${fx.role}`, { maxSessionDuration: null }, 'root'],
+      ['PATCH', `${acct()}/roles/${fx.role}`, { claimMapping: [] }, 'root'],
+      ['PATCH', `${acct()}/roles/${fx.role}`, { claimMapping: null }, 'root'],
+      ['PATCH', `${acct()}/roles/${fx.role}`, { awsRoleArn: 5 }, 'root'],
+      ['PUT', `${acct()}/roles/${fx.role}/trust-policy`, { document: 42 }, 'root'],
+      ['PUT', `${acct()}/roles/${fx.role}/trust-policy`, { document: null }, 'root'],
+      ['PUT', `${acct()}/roles/${fx.role}/trust-policy`, { document: [trust] }, 'root'],
+      ['PUT', `${acct()}/roles/${fx.role}/trust-policy`, {}, 'root'],
+      ['POST', `${acct()}/roles/${fx.role}/attached-policies`, { policyArn: [READ_ONLY] }, 'root'],
+      ['PUT', `${acct()}/roles/${fx.role}/inline-policies/typed`, { document: [POLICY] }, 'root'],
+      // OIDC providers
+      ['POST', `${acct()}/oidc-providers`, { url: 5, clientIdList: ['sts.amazonaws.com'] }, 'root'],
+      ['POST', `${acct()}/oidc-providers`, { url: null, clientIdList: ['sts.amazonaws.com'] }, 'root'],
+      ['POST', `${acct()}/oidc-providers`, { url: `https://${u}.example.com`, clientIdList: 'sts.amazonaws.com' }, 'root'],
+      ['POST', `${acct()}/oidc-providers`, { url: `https://${u}.example.com`, clientIdList: [1] }, 'root'],
+      ['POST', `${acct()}/oidc-providers`, { url: `https://${u}.example.com`, clientIdList: [] }, 'root'],
+      ['POST', `${acct()}/oidc-providers`, { url: `https://${u}.example.com` }, 'root'],
+      ['POST', `${acct()}/oidc-providers`, { url: `https://${u}.example.com`, clientIdList: ['a'], jwksUri: 5 }, 'root'],
+      ['POST', `${acct()}/oidc-providers`, { url: `https://${u}.example.com`, clientIdList: ['a'], jwks: { keys: 'x' } }, 'root'],
+      ['POST', `${acct()}/oidc-providers`, { url: `https://${u}.example.com`, clientIdList: ['a'], jwks: [] }, 'root'],
+      ['POST', `${acct()}/oidc-providers`, { url: `https://${u}.example.com`, clientIdList: ['a'], jwks: { keys: [null] } }, 'root'],
+      ['POST', `${acct()}/oidc-providers`, { url: `https://${u}.example.com`, clientIdList: ['a'], thumbprintList: ['abc'] }, 'root'],
+      ['POST', `${acct()}/oidc-providers`, { url: `https://${u}.example.com`, clientIdList: ['a'], thumbprintList: 'abc' }, 'root'],
+      ['PATCH', `${acct()}/oidc-providers/${fx.oidcProvider}`, { clientIdList: 'sts.amazonaws.com' }, 'root'],
+      ['PATCH', `${acct()}/oidc-providers/${fx.oidcProvider}`, { clientIdList: [] }, 'root'],
+      ['PATCH', `${acct()}/oidc-providers/${fx.oidcProvider}`, { jwksUri: 5 }, 'root'],
+      ['PATCH', `${acct()}/oidc-providers/${fx.oidcProvider}`, { jwks: 'x' }, 'root'],
+      ['PATCH', `${acct()}/oidc-providers/${fx.oidcProvider}`, {}, 'root'],
+      // STS session revocations
+      ['POST', `${acct()}/sts/revocations`, {}, 'root'],
+      ['POST', `${acct()}/sts/revocations`, { all: 'true' }, 'root'],
+      ['POST', `${acct()}/sts/revocations`, { all: false }, 'root'],
+      ['POST', `${acct()}/sts/revocations`, { all: true, roleName: fx.role }, 'root'],
+      ['POST', `${acct()}/sts/revocations`, { accessKeyId: 5 }, 'root'],
+      ['POST', `${acct()}/sts/revocations`, { principalArn: {} }, 'root'],
+      ['POST', `${acct()}/sts/revocations`, { roleName: [fx.role] }, 'root'],
+      ['POST', `${acct()}/sts/revocations`, { all: true, issuedBefore: 5 }, 'root'],
+      ['POST', `${acct()}/sts/revocations`, { all: true, issuedBefore: 'yesterday' }, 'root'],
+      // container tokens
+      ['POST', `${acct()}/container-tokens`, { name: 5, roleArn: fx.roleArn }, 'root'],
+      ['POST', `${acct()}/container-tokens`, { name: u, roleArn: 5 }, 'root'],
+      ['POST', `${acct()}/container-tokens`, { name: u }, 'root'],
+      ['POST', `${acct()}/container-tokens`, { name: 'a b', roleArn: fx.roleArn }, 'root'],
+      ['POST', `${acct()}/container-tokens`, { name: u, roleArn: 'not-a-role-arn-at-all' }, 'root'],
+      ['POST', `${acct()}/container-tokens`, { name: u, roleArn: fx.roleArn, durationSeconds: '3600' }, 'root'],
+      ['POST', `${acct()}/container-tokens`, { name: u, roleArn: fx.roleArn, durationSeconds: 900.5 }, 'root'],
+      ['POST', `${acct()}/container-tokens`, { name: u, roleArn: fx.roleArn, durationSeconds: 43_200 }, 'root'],
+      ['POST', `${acct()}/container-tokens`, { name: u, roleArn: fx.roleArn, policy: 5 }, 'root'],
+      ['POST', `${acct()}/container-tokens`, { name: u, roleArn: fx.roleArn, policy: [] }, 'root'],
+      ['POST', `${acct()}/container-tokens`, { name: u, roleArn: fx.roleArn, policyArns: READ_ONLY }, 'root'],
+      ['POST', `${acct()}/container-tokens`, { name: u, roleArn: fx.roleArn, policyArns: [1] }, 'root'],
+      ['POST', `${acct()}/container-tokens`, { name: u, roleArn: fx.roleArn, policyArns: ['not-a-policy-arn-at-all'] }, 'root'],
+      ['POST', `${acct()}/container-tokens`, { name: u, roleArn: fx.roleArn, expiresInSeconds: '60' }, 'root'],
+      ['POST', `${acct()}/container-tokens`, { name: u, roleArn: fx.roleArn, expiresInSeconds: 10 }, 'root'],
     ];
+    const tokensBefore = await t.prisma.containerToken.count({ where: { accountId: A.accountId } });
+    const idpsBefore = await t.prisma.oidcProvider.count({ where: { accountId: A.accountId } });
     for (const [method, path, body, who] of cases) {
       const res = await send(method, path, who).send(body as object);
       expectError(res, 400, 'ValidationError', `${method} ${path} ${JSON.stringify(body)}`);
     }
     expect((await t.http.get(`${acct()}/users/${u}`).set(h)).status).toBe(404);
+    expect((await t.http.get(`${acct()}/roles/${u}`).set(h)).status).toBe(404);
+    expect(await t.prisma.containerToken.count({ where: { accountId: A.accountId } })).toBe(tokensBefore);
+    expect(await t.prisma.oidcProvider.count({ where: { accountId: A.accountId } })).toBe(idpsBefore);
+    expect((await t.http.get(`${acct()}/oidc-providers/${fx.oidcProvider}`).set(h)).body.clientIdList).toEqual(['sts.amazonaws.com', 'other-audience']);
   });
 
   it('malformed JSON is 400 ValidationError, on public, operator and account routes alike', async () => {
@@ -519,6 +732,14 @@ describe(`bad input: mass assignment, malformed bodies, limits (${DB_KIND})`, ()
       [`${acct()}/users`, 'root'],
       ['/v1/signin', 'none'],
       ['/v1/accounts', 'operator'],
+      [`${acct()}/roles`, 'root'],
+      [`${acct()}/oidc-providers`, 'root'],
+      [`${acct()}/container-tokens`, 'root'],
+      [`${acct()}/sts/revocations`, 'root'],
+      ['/v1/sts/get-session-token', 'root'],
+      ['/v1/sts/assume-role', 'root'],
+      ['/v1/sts/get-federation-token', 'root'],
+      ['/v1/sts/assume-role-with-web-identity', 'none'],
     ];
     const bodies = ['{"userName":', '{userName:"x"}', "{'userName':'x'}", '{"userName":"x",}', 'nul', '{"a":1}{"b":2}', '\u0000', '{"a":"\\x"}'];
     for (const [path, who] of targets) {
@@ -550,7 +771,21 @@ describe(`bad input: mass assignment, malformed bodies, limits (${DB_KIND})`, ()
       ['POST', '/v1/signin', 'none'],
       ['POST', '/v1/signin/mfa', 'none'],
       ['POST', '/v1/accounts', 'operator'],
+      ['POST', `${acct()}/roles`, 'root'],
+      ['PATCH', `${acct()}/roles/${fx.role}`, 'root'],
+      ['PUT', `${acct()}/roles/${fx.role}/trust-policy`, 'root'],
+      ['POST', `${acct()}/oidc-providers`, 'root'],
+      ['PATCH', `${acct()}/oidc-providers/${fx.oidcProvider}`, 'root'],
+      ['POST', `${acct()}/container-tokens`, 'root'],
+      // An empty request body means "revoke nothing" to no one: {"all": true} must be said.
+      ['POST', `${acct()}/sts/revocations`, 'root'],
+      // The STS parameters are all optional here: a JSON null or an array must not pass for an empty request.
+      ['POST', '/v1/sts/get-session-token', 'root'],
+      ['POST', '/v1/sts/assume-role', 'root'],
+      ['POST', '/v1/sts/get-federation-token', 'root'],
+      ['POST', '/v1/sts/assume-role-with-web-identity', 'none'],
     ];
+    const sessionsBefore = await t.prisma.stsSession.count({ where: { accountId: A.accountId } });
     for (const [method, path, who] of targets) {
       for (const raw of ['[]', '[{"userName":"x"}]', '"x"', '1', 'true', 'null']) {
         const res = await send(method, path, who).set('content-type', 'application/json').send(raw);
@@ -559,6 +794,7 @@ describe(`bad input: mass assignment, malformed bodies, limits (${DB_KIND})`, ()
     }
     const after = await t.http.get(acct()).set(headersOf('root'));
     expect(after.body).toEqual(before.body);
+    expect(await t.prisma.stsSession.count({ where: { accountId: A.accountId } })).toBe(sessionsBefore);
     expect((await t.http.get(`${acct()}/password-policy`).set(headersOf('root'))).body).toEqual(policyBefore.body);
   });
 
@@ -569,6 +805,8 @@ describe(`bad input: mass assignment, malformed bodies, limits (${DB_KIND})`, ()
       [`${acct()}/users`, 'none'],
       ['/v1/signin', 'none'],
       ['/v1/accounts', 'operator'],
+      ['/v1/sts/assume-role-with-web-identity', 'none'],
+      ['/v1/sts/assume-role', 'root'],
     ] as [string, Who][]) {
       const res = await send('POST', path, who).set('content-type', 'application/json').send(big);
       expectError(res, 413, 'PayloadTooLarge', `${path} as ${who}`);
@@ -592,12 +830,192 @@ describe(`bad input: mass assignment, malformed bodies, limits (${DB_KIND})`, ()
       const res = await send('POST', `${acct()}/users`, 'root').set('content-type', type).send(raw);
       expectError(res, 415, 'UnsupportedMediaType', type);
     }
+    // STS takes JSON here (AWS's form-encoded Query API is another transport): a form post is refused, on the public route too.
+    for (const [path, who] of [
+      ['/v1/sts/assume-role-with-web-identity', 'none'],
+      ['/v1/sts/get-session-token', 'root'],
+    ] as [string, Who][]) {
+      const res = await send('POST', path, who).type('form').send({ RoleArn: fx.roleArn, RoleSessionName: 'form', WebIdentityToken: 'a.b.c', DurationSeconds: '900' });
+      expectError(res, 415, 'UnsupportedMediaType', `form ${path}`);
+    }
     // Sign-in by an HTML form (login CSRF) is refused too.
     const form = await t.http.post('/v1/signin').type('form').send({ account: A.accountId, userName: fx.user, password: USER_PASSWORD });
     expectError(form, 415, 'UnsupportedMediaType', 'form sign-in');
     expect((await t.http.get(`${acct()}/users/${u}`).set(headersOf('root'))).status).toBe(404);
     const ok = await send('POST', `${acct()}/users`, 'root').set('content-type', 'application/json; charset=utf-8').send(JSON.stringify({ userName: u }));
     expect(ok.status, JSON.stringify(ok.body)).toBe(201);
+  });
+
+  it('over-long strings, lists and documents are refused with a 4xx, never 500', async () => {
+    const h = headersOf('root');
+    const u = uniq('long-');
+    const trust = trustAccount(A.accountId);
+    const x = (n: number) => 'x'.repeat(n);
+    const cases: [Method, string, object | undefined, number, string][] = [
+      ['POST', `${acct()}/roles`, { roleName: x(65), assumeRolePolicyDocument: trust }, 400, 'ValidationError'],
+      ['POST', `${acct()}/roles`, { roleName: u, path: `/${x(600)}/`, assumeRolePolicyDocument: trust }, 400, 'ValidationError'],
+      ['POST', `${acct()}/roles`, { roleName: u, description: x(1001), assumeRolePolicyDocument: trust }, 400, 'ValidationError'],
+      ['POST', `${acct()}/roles`, { roleName: u, assumeRolePolicyDocument: trust, tags: { [x(129)]: 'v' } }, 400, 'ValidationError'],
+      ['POST', `${acct()}/roles`, { roleName: u, assumeRolePolicyDocument: trust, tags: { k: x(257) } }, 400, 'ValidationError'],
+      ['POST', `${acct()}/roles`, { roleName: u, assumeRolePolicyDocument: trust, awsRoleArn: x(2049) }, 400, 'ValidationError'],
+      ['POST', `${acct()}/roles`, { roleName: u, assumeRolePolicyDocument: trust, claimMapping: { sourceIdentity: x(129) } }, 400, 'ValidationError'],
+      // IAM's quota on a trust policy's size (ACLSizePerRole).
+      ['POST', `${acct()}/roles`, { roleName: u, assumeRolePolicyDocument: x(5000) }, 409, 'LimitExceeded'],
+      ['PATCH', `${acct()}/roles/${fx.role}`, { description: x(1001) }, 400, 'ValidationError'],
+      ['PATCH', `${acct()}/roles/${fx.role}`, { awsRoleArn: x(2049) }, 400, 'ValidationError'],
+      ['PUT', `${acct()}/roles/${fx.role}/trust-policy`, { document: x(100_000) }, 409, 'LimitExceeded'],
+      ['PUT', `${acct()}/roles/${fx.role}/inline-policies/long`, { document: { ...POLICY, Statement: [{ Effect: 'Allow', Action: `iam:${x(20_000)}`, Resource: '*' }] } }, 409, 'LimitExceeded'],
+      ['PUT', `${acct()}/roles/${fx.role}/inline-policies/${x(200)}`, { document: POLICY }, 400, 'ValidationError'],
+      ['POST', `${acct()}/roles/${fx.role}/attached-policies`, { policyArn: `arn:aws:iam::aws:policy/${x(3000)}` }, 400, 'ValidationError'],
+      ['GET', `${acct()}/roles/${x(3000)}`, undefined, 400, 'ValidationError'],
+      ['POST', `${acct()}/oidc-providers`, { url: `https://${x(250)}.example.com`, clientIdList: ['a'] }, 400, 'ValidationError'],
+      ['POST', `${acct()}/oidc-providers`, { url: `https://${u}.example.com`, clientIdList: [x(256)] }, 400, 'ValidationError'],
+      ['POST', `${acct()}/oidc-providers`, { url: `https://${u}.example.com`, clientIdList: Array.from({ length: 101 }, (_, i) => `aud-${i}`) }, 400, 'ValidationError'],
+      ['POST', `${acct()}/oidc-providers`, { url: `https://${u}.example.com`, clientIdList: ['a'], jwksUri: `https://${u}.example.com/${x(2049)}` }, 400, 'ValidationError'],
+      ['POST', `${acct()}/oidc-providers`, { url: `https://${u}.example.com`, clientIdList: ['a'], jwks: { keys: Array.from({ length: 101 }, () => ({ kty: 'EC' })) } }, 400, 'ValidationError'],
+      ['POST', `${acct()}/oidc-providers`, { url: `https://${u}.example.com`, clientIdList: ['a'], thumbprintList: Array.from({ length: 6 }, () => 'a'.repeat(40)) }, 400, 'ValidationError'],
+      ['PATCH', `${acct()}/oidc-providers/${fx.oidcProvider}`, { clientIdList: [x(256)] }, 400, 'ValidationError'],
+      ['PATCH', `${acct()}/oidc-providers/${fx.oidcProvider}`, { jwksUri: `https://${u}.example.com/${x(2049)}` }, 400, 'ValidationError'],
+      ['GET', `${acct()}/oidc-providers/${x(3000)}`, undefined, 400, 'ValidationError'],
+      ['POST', `${acct()}/sts/revocations`, { accessKeyId: `ASIA${x(200)}` }, 400, 'ValidationError'],
+      ['POST', `${acct()}/sts/revocations`, { principalArn: `arn:aws:iam::${A.accountId}:user/${x(3000)}` }, 400, 'ValidationError'],
+      ['POST', `${acct()}/sts/revocations`, { roleName: x(65) }, 400, 'ValidationError'],
+      ['POST', `${acct()}/container-tokens`, { name: x(65), roleArn: fx.roleArn }, 400, 'ValidationError'],
+      ['POST', `${acct()}/container-tokens`, { name: u, roleArn: `arn:aws:iam::${A.accountId}:role/${x(2049)}` }, 400, 'ValidationError'],
+      ['POST', `${acct()}/container-tokens`, { name: u, roleArn: fx.roleArn, policy: JSON.stringify({ ...POLICY, Sid: x(3000) }) }, 400, 'ValidationError'],
+      ['POST', `${acct()}/container-tokens`, { name: u, roleArn: fx.roleArn, policyArns: Array.from({ length: 11 }, () => READ_ONLY) }, 400, 'ValidationError'],
+      ['POST', `${acct()}/container-tokens`, { name: u, roleArn: fx.roleArn, policyArns: [`arn:aws:iam::aws:policy/${x(2049)}`] }, 400, 'ValidationError'],
+      ['POST', `${acct()}/container-tokens`, { name: u, roleArn: fx.roleArn, expiresInSeconds: 1e12 }, 400, 'ValidationError'],
+    ];
+    const tokensBefore = await t.prisma.containerToken.count({ where: { accountId: A.accountId } });
+    for (const [method, path, body, status, code] of cases) {
+      const label = `${method} ${path.slice(0, 120)} ${JSON.stringify(body ?? null).slice(0, 160)}`;
+      const req = send(method, path, 'root');
+      expectError(await (body ? req.send(body) : req), status, code, label);
+    }
+    expect((await t.http.get(`${acct()}/roles/${u}`).set(h)).status).toBe(404);
+    expect(await t.prisma.oidcProvider.count({ where: { accountId: A.accountId, url: `https://${u}.example.com` } })).toBe(0);
+    expect(await t.prisma.containerToken.count({ where: { accountId: A.accountId } })).toBe(tokensBefore);
+  });
+
+  it('STS parameters are checked the AWS way: one ValidationError listing each violated constraint; secrets never echoed; nothing issued', async () => {
+    const role = fx.roleArn;
+    const x = (n: number) => 'x'.repeat(n);
+    /** [route, body, who, status, code, what the message must say] */
+    type Expect = { violations: [number, ...string[]] } | { message: string | RegExp };
+    const cases: [string, Record<string, unknown>, Who, number, string, Expect][] = [
+      // GetSessionToken
+      ['get-session-token', { DurationSeconds: 'abc' }, 'root', 400, 'ValidationError', { violations: [1, 'durationSeconds'] }],
+      ['get-session-token', { DurationSeconds: true }, 'root', 400, 'ValidationError', { violations: [1, 'durationSeconds'] }],
+      ['get-session-token', { DurationSeconds: 900.5 }, 'root', 400, 'ValidationError', { violations: [1, 'durationSeconds'] }],
+      ['get-session-token', { DurationSeconds: 899 }, 'root', 400, 'ValidationError', { violations: [1, 'durationSeconds'] }],
+      ['get-session-token', { DurationSeconds: 129_601 }, 'root', 400, 'ValidationError', { violations: [1, 'durationSeconds'] }],
+      ['get-session-token', { DurationSeconds: 1e300 }, 'root', 400, 'ValidationError', { violations: [1, 'durationSeconds'] }],
+      ['get-session-token', { DurationSeconds: '9'.repeat(400) }, 'root', 400, 'ValidationError', { violations: [1, 'durationSeconds'] }],
+      ['get-session-token', { SerialNumber: x(257), TokenCode: '123456' }, 'root', 400, 'ValidationError', { violations: [1, 'serialNumber'] }],
+      ['get-session-token', { SerialNumber: 'a b', TokenCode: '12345a' }, 'root', 400, 'ValidationError', { violations: [2, 'serialNumber', 'tokenCode'] }],
+      ['get-session-token', { SerialNumber: `arn:aws:iam::${A.accountId}:mfa/x`, TokenCode: '1234567' }, 'root', 400, 'ValidationError', { violations: [1, 'tokenCode'] }],
+      ['get-session-token', { SerialNumber: `arn:aws:iam::${A.accountId}:mfa/x` }, 'root', 400, 'ValidationError', { message: 'TokenCode is required when SerialNumber is provided.' }],
+      ['get-session-token', { TokenCode: '123456' }, 'root', 400, 'ValidationError', { message: 'SerialNumber is required when TokenCode is provided.' }],
+      // AssumeRole
+      ['assume-role', {}, 'root', 400, 'ValidationError', { violations: [2, 'roleArn', 'roleSessionName'] }],
+      ['assume-role', { RoleArn: { a: 1 }, RoleSessionName: ['s'] }, 'root', 400, 'ValidationError', { violations: [2, 'roleArn', 'roleSessionName'] }],
+      ['assume-role', { RoleArn: x(2049), RoleSessionName: x(65) }, 'root', 400, 'ValidationError', { violations: [2, 'roleArn', 'roleSessionName'] }],
+      ['assume-role', { RoleArn: `arn:aws:iam::${A.accountId}:role/`, RoleSessionName: 's1' }, 'root', 400, 'ValidationError', { violations: [1, 'roleArn'] }],
+      ['assume-role', { RoleArn: 'arn:aws:s3:::bucket/role/x', RoleSessionName: 's1' }, 'root', 400, 'ValidationError', { violations: [1, 'roleArn'] }],
+      ['assume-role', { RoleArn: role, RoleSessionName: 'bad name!' }, 'root', 400, 'ValidationError', { violations: [1, 'roleSessionName'] }],
+      ['assume-role', { RoleArn: role, RoleSessionName: 's' }, 'root', 400, 'ValidationError', { violations: [1, 'roleSessionName'] }],
+      ['assume-role', { RoleArn: role, RoleSessionName: 's1', DurationSeconds: 100 }, 'root', 400, 'ValidationError', { violations: [1, 'durationSeconds'] }],
+      ['assume-role', { RoleArn: role, RoleSessionName: 's1', DurationSeconds: 43_201 }, 'root', 400, 'ValidationError', { violations: [1, 'durationSeconds'] }],
+      ['assume-role', { RoleArn: role, RoleSessionName: 's1', DurationSeconds: 7200 }, 'root', 400, 'ValidationError', { message: 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.' }],
+      ['assume-role', { RoleArn: role, RoleSessionName: 's1', Tags: Array.from({ length: 51 }, (_, i) => ({ Key: `k${i}`, Value: 'v' })) }, 'root', 400, 'ValidationError', { violations: [1, 'tags'] }],
+      ['assume-role', { RoleArn: role, RoleSessionName: 's1', Tags: [{ Key: x(129), Value: 'v' }] }, 'root', 400, 'ValidationError', { violations: [1, 'tags.1.member.key'] }],
+      ['assume-role', { RoleArn: role, RoleSessionName: 's1', Tags: [{ Key: 'k', Value: x(257) }] }, 'root', 400, 'ValidationError', { violations: [1, 'tags.1.member.value'] }],
+      ['assume-role', { RoleArn: role, RoleSessionName: 's1', Tags: [{ Key: 'k' }] }, 'root', 400, 'ValidationError', { violations: [1, 'tags.1.member.value'] }],
+      ['assume-role', { RoleArn: role, RoleSessionName: 's1', Tags: [[]] }, 'root', 400, 'ValidationError', { violations: [1, 'tags.1.member'] }],
+      ['assume-role', { RoleArn: role, RoleSessionName: 's1', Tags: { Key: 'k', Value: 'v' } }, 'root', 400, 'ValidationError', { violations: [1, 'tags'] }],
+      ['assume-role', { RoleArn: role, RoleSessionName: 's1', Tags: [{ Key: 'aws:k', Value: 'v' }] }, 'root', 400, 'ValidationError', { violations: [1, 'tags.1.member.key'] }],
+      ['assume-role', { RoleArn: role, RoleSessionName: 's1', Tags: [{ Key: 'a', Value: '1' }, { Key: 'A', Value: '2' }] }, 'root', 400, 'ValidationError', { message: 'Duplicate tag keys found. Please note that Tag keys are case insensitive.' }],
+      ['assume-role', { RoleArn: role, RoleSessionName: 's1', Tags: [{ Key: 'a', Value: '1' }], TransitiveTagKeys: ['b'] }, 'root', 400, 'ValidationError', { message: "The transitive tag key 'b' must be one of the keys in Tags." }],
+      ['assume-role', { RoleArn: role, RoleSessionName: 's1', TransitiveTagKeys: 'a' }, 'root', 400, 'ValidationError', { violations: [1, 'transitiveTagKeys'] }],
+      ['assume-role', { RoleArn: role, RoleSessionName: 's1', PolicyArns: Array.from({ length: 11 }, () => READ_ONLY) }, 'root', 400, 'ValidationError', { violations: [1, 'policyArns'] }],
+      ['assume-role', { RoleArn: role, RoleSessionName: 's1', PolicyArns: [[]] }, 'root', 400, 'ValidationError', { violations: [1, 'policyArns.1.member'] }],
+      ['assume-role', { RoleArn: role, RoleSessionName: 's1', PolicyArns: [{ arn: 'arn:aws:s3:::bucket/policy/x' }] }, 'root', 400, 'ValidationError', { violations: [1, 'policyArns.1.member.arn'] }],
+      ['assume-role', { RoleArn: role, RoleSessionName: 's1', ExternalId: x(1225) }, 'root', 400, 'ValidationError', { violations: [1, 'externalId'] }],
+      ['assume-role', { RoleArn: role, RoleSessionName: 's1', ExternalId: 'a' }, 'root', 400, 'ValidationError', { violations: [1, 'externalId'] }],
+      ['assume-role', { RoleArn: role, RoleSessionName: 's1', SourceIdentity: 'aws:me' }, 'root', 400, 'ValidationError', { violations: [1, 'sourceIdentity'] }],
+      ['assume-role', { RoleArn: role, RoleSessionName: 's1', Policy: x(2049) }, 'root', 400, 'ValidationError', { violations: [1, 'policy'] }],
+      ['assume-role', { RoleArn: role, RoleSessionName: 's1', Policy: `${'é'.repeat(10)}\u0100` }, 'root', 400, 'ValidationError', { violations: [1, 'policy'] }],
+      ['assume-role', { RoleArn: role, RoleSessionName: 's1', Policy: 5 }, 'root', 400, 'ValidationError', { violations: [1, 'policy'] }],
+      ['assume-role', { RoleArn: role, RoleSessionName: 's1', Policy: 'not json' }, 'root', 400, 'MalformedPolicyDocument', { message: 'The policy is not in the valid JSON format.' }],
+      ['assume-role', { RoleArn: role, RoleSessionName: 's1', Policy: JSON.stringify({ ...POLICY, Statement: [{ ...POLICY.Statement[0], Principal: '*' }] }) }, 'root', 400, 'MalformedPolicyDocument', { message: 'Session policies must not specify a Principal or NotPrincipal.' }],
+      ['assume-role', { RoleArn: role, RoleSessionName: 's1', PolicyArns: HUGE_POLICY_ARNS }, 'root', 400, 'PackedPolicyTooLarge', { message: /^Packed policy consumes \d+% of allotted space/ }],
+      // GetFederationToken
+      ['get-federation-token', {}, 'root', 400, 'ValidationError', { violations: [1, 'name'] }],
+      ['get-federation-token', { Name: x(33) }, 'root', 400, 'ValidationError', { violations: [1, 'name'] }],
+      ['get-federation-token', { Name: 'a b' }, 'root', 400, 'ValidationError', { violations: [1, 'name'] }],
+      ['get-federation-token', { Name: 7 }, 'root', 400, 'ValidationError', { violations: [1, 'name'] }],
+      ['get-federation-token', { Name: 'fed', DurationSeconds: 200_000 }, 'root', 400, 'ValidationError', { violations: [1, 'durationSeconds'] }],
+      ['get-federation-token', { Name: 'fed', Tags: [{ Key: 'aws:x', Value: 'v' }] }, 'root', 400, 'ValidationError', { violations: [1, 'tags.1.member.key'] }],
+      ['get-federation-token', { Name: 'fed', Policy: '{}' }, 'root', 400, 'MalformedPolicyDocument', { message: /^Syntax errors in policy/ }],
+      ['get-federation-token', { Name: 'fed', PolicyArns: HUGE_POLICY_ARNS }, 'root', 400, 'PackedPolicyTooLarge', { message: /^Packed policy consumes \d+% of allotted space/ }],
+      // AssumeRoleWithWebIdentity (public: the token is the proof)
+      ['assume-role-with-web-identity', {}, 'none', 400, 'ValidationError', { violations: [3, 'roleArn', 'roleSessionName', 'webIdentityToken'] }],
+      ['assume-role-with-web-identity', { RoleArn: role, RoleSessionName: 's1', WebIdentityToken: 'abc' }, 'none', 400, 'ValidationError', { violations: [1, 'webIdentityToken'] }],
+      ['assume-role-with-web-identity', { RoleArn: role, RoleSessionName: 's1', WebIdentityToken: `secret-${x(20_000)}` }, 'none', 400, 'ValidationError', { violations: [1, 'webIdentityToken'] }],
+      ['assume-role-with-web-identity', { RoleArn: role, RoleSessionName: 's1', WebIdentityToken: 12345 }, 'none', 400, 'ValidationError', { violations: [1, 'webIdentityToken'] }],
+      ['assume-role-with-web-identity', { RoleArn: role, RoleSessionName: 's1', WebIdentityToken: 'a.b.c', DurationSeconds: 50_000 }, 'none', 400, 'ValidationError', { violations: [1, 'durationSeconds'] }],
+      ['assume-role-with-web-identity', { RoleArn: 'not-a-role-arn', RoleSessionName: 's1', WebIdentityToken: 'a.b.c' }, 'none', 400, 'ValidationError', { violations: [1, 'roleArn'] }],
+      ['assume-role-with-web-identity', { RoleArn: role, RoleSessionName: 's1', WebIdentityToken: 'a.b.c', Policy: 'nope' }, 'none', 400, 'MalformedPolicyDocument', { message: 'The policy is not in the valid JSON format.' }],
+      // Well-formed requests with a bad token: the token's fault, not a validation error.
+      ['assume-role-with-web-identity', { RoleArn: role, RoleSessionName: 's1', WebIdentityToken: '!!!.???.***' }, 'none', 400, 'InvalidIdentityToken', { message: 'The web identity token is not a valid JWT.' }],
+      ['assume-role-with-web-identity', { RoleArn: role, RoleSessionName: 's1', WebIdentityToken: 'eyJhbGciOiJub25lIn0.eyJpc3MiOiJodHRwczovL3guZXhhbXBsZS5jb20ifQ.' }, 'none', 400, 'InvalidIdentityToken', { message: /algorithm that is not allowed/ }],
+    ];
+    const sessionsBefore = await t.prisma.stsSession.count({ where: { accountId: A.accountId } });
+    for (const [op, body, who, status, code, want] of cases) {
+      const label = `${op} ${JSON.stringify(body).slice(0, 160)}`;
+      const res = await send('POST', `/v1/sts/${op}`, who).send(body);
+      expectError(res, status, code, label);
+      const message = res.body.error.message as string;
+      if ('violations' in want) {
+        const [n, ...params] = want.violations;
+        expect(message, label).toMatch(new RegExp(`^${n} validation errors? detected: `));
+        expect(message.split('; ').length, label).toBe(n);
+        for (const at of params) expect(message, label).toContain(` at '${at}' failed to satisfy constraint: `);
+      } else if (typeof want.message === 'string') {
+        expect(message, label).toBe(want.message);
+      } else {
+        expect(message, label).toMatch(want.message);
+      }
+      // Tokens, codes and policies are never echoed; other values at most 64 characters.
+      for (const secret of ['WebIdentityToken', 'TokenCode', 'Policy'] as const) {
+        const v = body[secret];
+        if (typeof v === 'string' && v.length >= 3) expect(message, `${label}: ${secret} echoed`).not.toContain(v);
+      }
+      expect(message, label).not.toMatch(/x{65}/);
+    }
+    expect(await t.prisma.stsSession.count({ where: { accountId: A.accountId } })).toBe(sessionsBefore);
+  });
+
+  // Known problems, reported to the lead: these inputs get a 500 (or, for the revocations, a JSON null selector revokes every
+  // session of the account). Unskip once fixed; they must then be a clear 4xx (or, for a null that means "absent", a 2xx).
+  it('KNOWN BUGS (reported): null in optional fields is a 4xx or treated as absent, never a 500; a null revocation selector revokes nothing', async () => {
+    const h = headersOf('root');
+    for (const [method, path, body] of [
+      ['POST', `${acct()}/roles`, { roleName: uniq('nulldesc-'), assumeRolePolicyDocument: trustAccount(A.accountId), description: null }],
+      ['PATCH', `${acct()}/roles/${fx.role}`, { description: null }],
+      ['PATCH', `${acct()}/oidc-providers/${fx.oidcProvider}`, { clientIdList: null }],
+    ] as [Method, string, object][]) {
+      const res = await send(method, path, 'root').send(body);
+      expect(res.status, `${method} ${path} ${JSON.stringify(body)}: ${JSON.stringify(res.body)}`).toBeLessThan(500);
+      if (res.status >= 400) expectError(res, 400, 'ValidationError', `${method} ${path} ${JSON.stringify(body)}`);
+    }
+    expect((await t.http.post('/v1/sts/get-session-token').set(h).send({})).status).toBe(200);
+    for (const body of [{ all: null }, { principalArn: null }, { roleName: null }, { accessKeyId: null }]) {
+      const res = await t.http.post(`${acct()}/sts/revocations`).set(h).send(body);
+      expectError(res, 400, 'ValidationError', JSON.stringify(body));
+      expect(await t.prisma.stsSession.count({ where: { accountId: A.accountId, revokedAt: null, expiresAt: { gt: new Date() } } }), JSON.stringify(body)).toBeGreaterThan(0);
+    }
   });
 
   it('unknown routes and methods are 404 NotFound in the JSON error format', async () => {

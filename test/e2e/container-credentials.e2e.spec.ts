@@ -297,6 +297,23 @@ describe(`container credentials (${DB_KIND})`, () => {
     expect(rootRes.status, JSON.stringify(rootRes.body)).toBe(200);
   });
 
+  it('stops at once when the creator is deleted, even with fresh credentials to reuse', async () => {
+    const { r } = await setup();
+    const u = await userWithKey(t, a, policyDoc([allow([...TOKEN_ADMIN, 'sts:AssumeRole'])]));
+    const tok = await createToken(u.keys, { name: uniq('gone-'), roleArn: r.arn });
+    expect((await endpoint(tok.token)).status).toBe(200);
+    const h = bearer(a.rootToken);
+    const userUrl = `/v1/accounts/${a.accountId}/users/${u.userName}`;
+    expect((await t.http.patch(`${userUrl}/access-keys/${u.keys.accessKeyId}`).set(h).send({ status: 'Inactive' })).status).toBe(200);
+    expect((await t.http.delete(`${userUrl}/access-keys/${u.keys.accessKeyId}`).set(h)).status).toBe(204);
+    expect((await t.http.delete(`${userUrl}/inline-policies/p`).set(h)).status).toBe(204);
+    const del = await t.http.delete(userUrl).set(h);
+    expect(del.status, JSON.stringify(del.body)).toBe(204);
+    const res = await endpoint(tok.token);
+    expect(res.status).toBe(403);
+    expect(res.body).toEqual({ Code: 'InvalidClientTokenId', Message: expect.any(String) });
+  });
+
   it('another account can neither list nor revoke the token', async () => {
     const { r, u } = await setup();
     const tok = await createToken(u.keys, { name: uniq('iso-'), roleArn: r.arn });

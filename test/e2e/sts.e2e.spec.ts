@@ -33,6 +33,16 @@ describe('STS', () => {
     return { serialNumber: d.body.serialNumber as string, seed };
   }
 
+  it('GetCallerIdentity answers for every kind of credential: console session, long-term key, root', async () => {
+    const u = await userWithKey(t, a);
+    expect((await whoami(u.keys)).body).toEqual({ UserId: expect.stringMatching(/^AIDA/), Account: a.accountId, Arn: u.arn });
+    const root = await t.http.get('/v1/sts/get-caller-identity').set(bearer(a.rootToken));
+    expect(root.body).toEqual({ UserId: a.accountId, Account: a.accountId, Arn: `arn:aws:iam::${a.accountId}:root` });
+    const post = await t.http.post('/v1/sts/get-caller-identity').set(bearer(a.rootToken));
+    expect(post.status).toBe(200);
+    expect((await t.http.get('/v1/sts/get-caller-identity')).status).toBe(401);
+  });
+
   describe('GetSessionToken', () => {
     it('issues ASIA credentials bound to the user, default 12 hours, usable with SigV4 + session token', async () => {
       const u = await userWithKey(t, a, policyDoc([allow('iam:ListUsers')]));
@@ -153,6 +163,14 @@ describe('STS', () => {
       const malformed = await sts(u.keys, 'assume-role', { RoleArn: r0.arn, RoleSessionName: 'ok-name', Policy: '{"Version":' });
       expect(malformed.status).toBe(400);
       expect(malformed.body.error.code).toBe('MalformedPolicyDocument');
+      // A body nested thousands of levels deep is refused before any validator walks it.
+      let deep: unknown = {};
+      for (let i = 0; i < 3000; i++) deep = { a: deep };
+      for (const path of ['/v1/sts/assume-role', `/v1/accounts/${a.accountId}/users`]) {
+        const r = await t.http.post(path).set(bearer(a.rootToken)).send({ RoleArn: r0.arn, RoleSessionName: 'ok-name', userName: 'x1', Tags: deep });
+        expect(r.status, path).toBe(400);
+        expect(r.body.error.code).toBe('ValidationError');
+      }
       const ok = await sts(u.keys, 'assume-role', { RoleArn: r0.arn, RoleSessionName: 'ok-name', DurationSeconds: 7200 });
       expect(ok.status).toBe(200);
     });

@@ -1,6 +1,7 @@
 import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountWithRoot, ADMIN, bearer, codeAt, READ_ONLY, ROOT_PASSWORD, USER_PASSWORD, userWithPolicies, type TestAccount } from '../support/factories.js';
+import { trustAccount } from '../support/roles.js';
 import { signedRequest, type Keys } from '../support/sigv4-client.js';
 import { registeredRoutes } from '../support/routes.js';
 import { DB_KIND, startTestApp, uniq, type TestApp } from '../support/test-app.js';
@@ -21,6 +22,9 @@ interface Probe {
 
 const ALLOW_ALL = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
 const READ_USERS = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iam:ListUsers', Resource: '*' }] };
+
+/** A row without the named columns (secrets and their hashes stay out of the comparisons). */
+const withoutKeys = (row: object, keys: string[]) => Object.fromEntries(Object.entries(row).filter(([k]) => !keys.includes(k)));
 
 /** Every route that has an :accountId in its path, from Nest's own route metadata. */
 function accountRoutes(t: TestApp): string[] {
@@ -59,6 +63,15 @@ describe(`tenant isolation: another account cannot read, change or delete (${DB_
     rootMfaPendingSeed: '',
     userKey: '',
     rootKey: '',
+    role: uniq('role-'),
+    roleArn: '',
+    looseRole: uniq('looserole-'),
+    roleInline: 'role-inline',
+    oidcHost: `${uniq('idp-')}.example.com`,
+    oidcProvider: '',
+    looseOidcProvider: '',
+    containerToken: '',
+    looseContainerToken: '',
   };
 
   const asA = () => bearer(A.rootToken);
@@ -117,6 +130,11 @@ describe(`tenant isolation: another account cannot read, change or delete (${DB_
       mfa: await t.prisma.mfaDevice.findMany({ where, orderBy: { id: 'asc' } }),
       accessKeys: await t.prisma.accessKey.findMany({ where, orderBy: { id: 'asc' } }),
       sessions: (await t.prisma.consoleSession.findMany({ where, orderBy: { id: 'asc' } })).map((s) => ({ id: s.id, revokedAt: s.revokedAt, expiresAt: s.expiresAt })),
+      roles: await t.prisma.role.findMany({ where, orderBy: { id: 'asc' } }),
+      oidcProviders: await t.prisma.oidcProvider.findMany({ where, orderBy: { id: 'asc' } }),
+      // Temporary credentials and container tokens without their secrets (encrypted secret, token hashes).
+      stsSessions: (await t.prisma.stsSession.findMany({ where, orderBy: { accessKeyId: 'asc' } })).map((s) => withoutKeys(s, ['secretCiphertext', 'tokenHash'])),
+      containerTokens: (await t.prisma.containerToken.findMany({ where, orderBy: { id: 'asc' } })).map((c) => withoutKeys(c, ['tokenHash'])),
       // Nothing B does is written into A's audit chain (B's refusals belong to B).
       auditEvents: await t.prisma.auditEvent.count({ where: { chain: A.accountId } }),
     };
@@ -154,6 +172,16 @@ describe(`tenant isolation: another account cannot read, change or delete (${DB_
       '/root/access-keys',
       `/root/access-keys/${fx.rootKey}/last-used`,
       '/access-key-report',
+      '/roles',
+      ...[fx.role, fx.looseRole].map((r) => `/roles/${r}`),
+      `/roles/${fx.role}/attached-policies`,
+      `/roles/${fx.role}/inline-policies`,
+      `/roles/${fx.role}/inline-policies/${fx.roleInline}`,
+      '/oidc-providers',
+      `/oidc-providers/${fx.oidcProvider}`,
+      `/oidc-providers/${fx.looseOidcProvider}`,
+      '/sts/sessions?active=false',
+      '/container-tokens',
     ];
     const http: Record<string, unknown> = {};
     for (const p of reads) http[p || '/'] = await readAsA(base + p);
@@ -213,6 +241,21 @@ describe(`tenant isolation: another account cannot read, change or delete (${DB_
     // Root keys are locked by default: A opts out, so that creating one would work (for A).
     await ok(t.http.patch(base).set(h).send({ lockRootAccessKeys: false }), 200);
     fx.rootKey = (await ok(t.http.post(`${base}/root/access-keys`).set(h), 201)).body.accessKey.accessKeyId;
+    // A role that A's own account may assume, with an attached and an inline policy; and one to delete.
+    fx.roleArn = (await ok(t.http.post(`${base}/roles`).set(h).send({ roleName: fx.role, assumeRolePolicyDocument: trustAccount(A.accountId) }), 201)).body.arn;
+    await ok(t.http.post(`${base}/roles/${fx.role}/attached-policies`).set(h).send({ policyArn: READ_ONLY }), 204);
+    await ok(t.http.post(`${base}/roles/${fx.role}/attached-policies`).set(h).send({ policyArn: fx.policyArn }), 204);
+    await ok(t.http.put(`${base}/roles/${fx.role}/inline-policies/${fx.roleInline}`).set(h).send({ document: READ_USERS }), 204);
+    await ok(t.http.post(`${base}/roles`).set(h).send({ roleName: fx.looseRole, assumeRolePolicyDocument: trustAccount(A.accountId) }), 201);
+    // OIDC providers: one to read and change, one to delete.
+    fx.oidcProvider = (await ok(t.http.post(`${base}/oidc-providers`).set(h).send({ url: `https://${fx.oidcHost}`, clientIdList: ['sts.amazonaws.com'] }), 201)).body.providerId;
+    fx.looseOidcProvider = (await ok(t.http.post(`${base}/oidc-providers`).set(h).send({ url: `https://${uniq('looseidp-')}.example.com`, clientIdList: ['sts.amazonaws.com'] }), 201)).body.providerId;
+    // Live temporary credentials of A: a session token and a role session.
+    await ok(t.http.post('/v1/sts/get-session-token').set(h).send({}), 200);
+    await ok(t.http.post('/v1/sts/assume-role').set(h).send({ RoleArn: fx.roleArn, RoleSessionName: 'fixture' }), 200);
+    // Container tokens: one to keep, one to delete.
+    fx.containerToken = (await ok(t.http.post(`${base}/container-tokens`).set(h).send({ name: uniq('ct-'), roleArn: fx.roleArn }), 201)).body.id;
+    fx.looseContainerToken = (await ok(t.http.post(`${base}/container-tokens`).set(h).send({ name: uniq('loosect-'), roleArn: fx.roleArn }), 201)).body.id;
 
     bAdmin = await userWithPolicies(t, B, [ADMIN]);
     const bKey = await ok(t.http.post(`/v1/accounts/${B.accountId}/users/${bAdmin.userName}/access-keys`).set(bearer(B.rootToken)), 201);
@@ -317,6 +360,35 @@ describe(`tenant isolation: another account cannot read, change or delete (${DB_
     { route: 'DELETE /v1/accounts/:accountId/root/access-keys/:accessKeyId', params: { accessKeyId: fx.rootKey }, body: () => ({ confirmAccessKeyId: fx.rootKey }) },
     { route: 'GET /v1/accounts/:accountId/root/access-keys/:accessKeyId/last-used', params: { accessKeyId: fx.rootKey } },
     { route: 'GET /v1/accounts/:accountId/access-key-report' },
+    // roles
+    { route: 'POST /v1/accounts/:accountId/roles', body: () => ({ roleName: uniq('backdoor-'), assumeRolePolicyDocument: trustAccount(B.accountId) }) },
+    { route: 'GET /v1/accounts/:accountId/roles' },
+    { route: 'GET /v1/accounts/:accountId/roles/:roleName', params: { roleName: fx.role } },
+    { route: 'PATCH /v1/accounts/:accountId/roles/:roleName', params: { roleName: fx.role }, body: () => ({ description: 'owned', maxSessionDuration: 43_200 }) },
+    { route: 'PUT /v1/accounts/:accountId/roles/:roleName/trust-policy', params: { roleName: fx.role }, body: () => ({ document: trustAccount(B.accountId) }) },
+    { route: 'DELETE /v1/accounts/:accountId/roles/:roleName', params: { roleName: fx.looseRole } },
+    // role policies
+    { route: 'GET /v1/accounts/:accountId/roles/:name/attached-policies', params: { name: fx.role } },
+    { route: 'POST /v1/accounts/:accountId/roles/:name/attached-policies', params: { name: fx.role }, body: () => ({ policyArn: ADMIN }) },
+    { route: 'DELETE /v1/accounts/:accountId/roles/:name/attached-policies', params: { name: fx.role }, query: { policyArn: READ_ONLY } },
+    { route: 'GET /v1/accounts/:accountId/roles/:name/inline-policies', params: { name: fx.role } },
+    { route: 'GET /v1/accounts/:accountId/roles/:name/inline-policies/:policyName', params: { name: fx.role, policyName: fx.roleInline } },
+    { route: 'PUT /v1/accounts/:accountId/roles/:name/inline-policies/:policyName', params: { name: fx.role, policyName: 'backdoor' }, body: newPolicyDoc },
+    { route: 'DELETE /v1/accounts/:accountId/roles/:name/inline-policies/:policyName', params: { name: fx.role, policyName: fx.roleInline } },
+    // OIDC providers
+    { route: 'POST /v1/accounts/:accountId/oidc-providers', body: () => ({ url: `https://${uniq('evil-')}.example.com`, clientIdList: ['sts.amazonaws.com'] }) },
+    { route: 'GET /v1/accounts/:accountId/oidc-providers' },
+    { route: 'GET /v1/accounts/:accountId/oidc-providers/:providerId', params: { providerId: fx.oidcProvider } },
+    { route: 'PATCH /v1/accounts/:accountId/oidc-providers/:providerId', params: { providerId: fx.oidcProvider }, body: () => ({ clientIdList: ['mallory'] }) },
+    { route: 'DELETE /v1/accounts/:accountId/oidc-providers/:providerId', params: { providerId: fx.looseOidcProvider } },
+    // STS sessions
+    { route: 'GET /v1/accounts/:accountId/sts/sessions' },
+    // (Would revoke every live session of A: A's sessions in dbOfA must keep revokedAt null.)
+    { route: 'POST /v1/accounts/:accountId/sts/revocations', body: () => ({ all: true }) },
+    // container credentials tokens
+    { route: 'POST /v1/accounts/:accountId/container-tokens', body: () => ({ name: uniq('mallory-'), roleArn: fx.roleArn }) },
+    { route: 'GET /v1/accounts/:accountId/container-tokens' },
+    { route: 'DELETE /v1/accounts/:accountId/container-tokens/:id', params: { id: fx.looseContainerToken } },
   ];
 
   it('the table covers every route under /v1/accounts/:accountId', () => {
@@ -357,7 +429,7 @@ describe(`tenant isolation: another account cannot read, change or delete (${DB_
       expect(r.body.error.code, label).toBe(unauthenticated ? 'MissingAuthenticationToken' : 'NoSuchEntity');
       // No hint of what exists in A: same answer as for an account that does not exist.
       expect({ status: r.status, code: r.body.error.code, message: r.body.error.message }, label).toEqual(await missingAccountAnswer(p, caller));
-      for (const secret of [fx.user, fx.group, fx.policy, fx.userMfaEnabled, fx.userKey, fx.rootKey, A.alias, A.rootEmail]) expect(JSON.stringify(r.body), label).not.toContain(secret);
+      for (const secret of [fx.user, fx.group, fx.policy, fx.userMfaEnabled, fx.userKey, fx.rootKey, fx.role, fx.oidcHost, fx.oidcProvider, fx.containerToken, A.alias, A.rootEmail]) expect(JSON.stringify(r.body), label).not.toContain(secret);
       // A's root reads the target back unchanged, and nothing of A's changed in the database.
       expect(await readAsA(readBackPath(p)), `${label}: read back ${readBackPath(p)}`).toEqual(before);
       expect(await dbOfA(), label).toEqual((baseline as { db: unknown }).db);

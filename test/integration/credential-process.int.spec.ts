@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accountWithRoot, READ_ONLY, type TestAccount } from '../support/factories.js';
+import { accountWithRoot, bearer, READ_ONLY, type TestAccount } from '../support/factories.js';
+import { startOidcIssuer, type TestOidcIssuer } from '../support/oidc-issuer.js';
 import { signedRequest, type Keys } from '../support/sigv4-client.js';
 import { allow, policyDoc, role, trustPolicy, userWithKey } from '../support/sts.js';
 import { DB_KIND, startTestApp, type TestApp } from '../support/test-app.js';
@@ -54,9 +55,10 @@ describe(`credbroker credential-process / exec (${DB_KIND})`, () => {
   let user: { userName: string; arn: string; keys: Keys };
   let roleArn: string;
   let roleName: string;
+  let idp: TestOidcIssuer;
 
   beforeAll(async () => {
-    t = await startTestApp();
+    [t, idp] = await Promise.all([startTestApp(), startOidcIssuer()]);
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(t.app.getHttpServer().address() as { port: number }).port}`;
     a = await accountWithRoot(t);
@@ -67,7 +69,7 @@ describe(`credbroker credential-process / exec (${DB_KIND})`, () => {
     work = mkdtempSync(join(tmpdir(), 'cb-cp-'));
   });
   afterAll(async () => {
-    await t?.close();
+    await Promise.all([t?.close(), idp?.close()]);
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
@@ -149,6 +151,46 @@ describe(`credbroker credential-process / exec (${DB_KIND})`, () => {
     const viaAws = await credbroker(['credential-process', '--no-cache'], env({ AWS_ACCESS_KEY_ID: user.keys.accessKeyId, AWS_SECRET_ACCESS_KEY: user.keys.secretAccessKey }, null));
     expect(viaAws.code, viaAws.stderr).toBe(0);
     expect((await whoami(JSON.parse(viaAws.stdout))).body.Arn).toBe(user.arn);
+  });
+
+  it('AssumeRoleWithWebIdentity from a token file, with no broker keys at all', async () => {
+    const p = await t.http.post(`/v1/accounts/${a.accountId}/oidc-providers`).set(bearer(a.rootToken)).send({ url: idp.url, clientIdList: ['credbroker'] });
+    expect(p.status, JSON.stringify(p.body)).toBe(201);
+    const host = idp.url.replace(/^https?:\/\//, '');
+    const ci = await role(
+      t,
+      a,
+      { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Federated: p.body.arn }, Action: 'sts:AssumeRoleWithWebIdentity', Condition: { StringEquals: { [`${host}:aud`]: 'credbroker', [`${host}:repository`]: 'acme/app' } } }] },
+      { policies: [READ_ONLY] },
+    );
+    const tokenFile = join(work, 'oidc-token');
+    const token = await idp.issueToken({ sub: 'repo:acme/app:ref:refs/heads/main', aud: 'credbroker', repository: 'acme/app' });
+    writeFileSync(tokenFile, token + '\n');
+    const e = env({}, null);
+    const r = await credbroker(['credential-process', '--role-arn', ci.arn, '--web-identity-token-file', tokenFile], e);
+    expect(r.code, r.stderr).toBe(0);
+    const c = JSON.parse(r.stdout);
+    const me = await whoami(c);
+    expect(me.body.Arn).toMatch(new RegExp(`^arn:aws:sts::${a.accountId}:assumed-role/${ci.roleName}/ci-\\d{8}T\\d{6}Z$`));
+    // Same token: the cached credentials; a new token (another job): new credentials.
+    const again = await credbroker(['credential-process', '--role-arn', ci.arn, '--web-identity-token-file', tokenFile], e);
+    expect(JSON.parse(again.stdout).AccessKeyId).toBe(c.AccessKeyId);
+    writeFileSync(tokenFile, await idp.issueToken({ sub: 'repo:acme/app:ref:refs/heads/main', aud: 'credbroker', repository: 'acme/app' }));
+    const next = await credbroker(['exec', '--role-arn', ci.arn, '--web-identity-token-file', tokenFile, '--role-session-name', 'gh-42', '--', process.execPath, '-e', 'process.stdout.write(process.env.AWS_ACCESS_KEY_ID)'], e);
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stdout).toMatch(/^ASIA/);
+    expect(next.stdout).not.toBe(c.AccessKeyId);
+
+    // Another repository's token is refused; the token never reaches stderr.
+    const foreign = await idp.issueToken({ sub: 'repo:evil/app:ref:refs/heads/main', aud: 'credbroker', repository: 'evil/app' });
+    writeFileSync(tokenFile, foreign);
+    const denied = await credbroker(['credential-process', '--role-arn', ci.arn, '--web-identity-token-file', tokenFile], e);
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toMatch(/^credbroker: AccessDenied: /);
+    expect(denied.stderr).not.toContain(foreign.slice(0, 30));
+    const missing = await credbroker(['credential-process', '--role-arn', ci.arn, '--web-identity-token-file', join(work, 'nope')], e);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/cannot read the web identity token file .*ENOENT/);
   });
 
   it('passes a session policy file', async () => {

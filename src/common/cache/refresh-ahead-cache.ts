@@ -11,6 +11,8 @@
 export class RefreshAheadCache<T> {
   private readonly entries = new Map<string, { value: T; fetchedAt: number }>();
   private readonly loading = new Map<string, Promise<T | null>>();
+  /** Bumped by clear(): a load that started before it does not store its (possibly stale) result. */
+  private epoch = 0;
 
   constructor(
     private readonly refreshMs: number,
@@ -31,17 +33,20 @@ export class RefreshAheadCache<T> {
     let p = this.loading.get(id);
     if (!p) {
       const fetchedAt = Date.now();
+      const epoch = this.epoch;
       p = load(id).then(
         (value) => {
-          if (value !== null) {
+          if (epoch !== this.epoch) {
+            // Cleared meanwhile: hand the value to this load's waiters, keep nothing.
+          } else if (value !== null) {
             if (this.entries.size >= this.maxEntries && !this.entries.has(id)) this.entries.delete(this.entries.keys().next().value!);
             this.entries.set(id, { value, fetchedAt });
           } else this.entries.delete(id);
-          this.loading.delete(id);
+          if (this.loading.get(id) === p) this.loading.delete(id);
           return value;
         },
         (err: unknown) => {
-          this.loading.delete(id);
+          if (this.loading.get(id) === p) this.loading.delete(id);
           throw err;
         },
       );
@@ -52,5 +57,12 @@ export class RefreshAheadCache<T> {
 
   invalidate(id: string): void {
     this.entries.delete(id);
+  }
+
+  /** Forgets everything, including loads in flight. */
+  clear(): void {
+    this.epoch++;
+    this.entries.clear();
+    this.loading.clear();
   }
 }

@@ -26,3 +26,18 @@ export function validateDto<T extends object>(cls: ClassConstructor<T>, body: un
   if (errors.length) throw validationErrorOf(errors);
   return dto;
 }
+
+/** Deepest nesting a request body may have (policy documents need about five levels). */
+export const MAX_BODY_DEPTH = 32;
+
+/** True when a parsed JSON value nests objects/arrays deeper than `max` (checked without recursion). */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, d + 1]);
+  }
+  return false;
+}

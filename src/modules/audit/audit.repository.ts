@@ -1,8 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import type { Tx } from '../../db/prisma.service.js';
+import type { SqlSession } from '../../db/sql-driver.js';
 import { chainHash, GENESIS_HASH, type ChainedRecord } from './audit-chain.js';
 
 export type NewAuditRecord = Omit<ChainedRecord, 'seq'>;
+
+const EVENT_COLUMNS = [
+  'chain', 'seq', 'time', 'actorArn', 'actorType', 'accessKeyId', 'sessionName', 'sourceIdentity', 'mfa', 'action',
+  'resourceArn', 'outcome', 'errorCode', 'sourceIp', 'userAgent', 'requestId', 'details', 'prevHash', 'hash',
+] as const;
+const EVENT_CASTS: Record<number, string> = { 1: '::bigint', 2: '::timestamptz', 8: '::boolean', 16: '::jsonb' };
 
 /** The audit chain's only writer. */
 @Injectable()
@@ -42,23 +49,29 @@ export class AuditRepository {
    * head lock, one multi-row insert and one head update for the whole batch.
    * Records keep their order; the chain is exactly as if appended one by one.
    */
-  async appendMany(tx: Tx, chain: string, recs: NewAuditRecord[]): Promise<void> {
+  async appendMany(s: SqlSession, chain: string, recs: NewAuditRecord[]): Promise<void> {
     if (recs.length === 0) return;
-    const heads = await tx.$queryRaw<{ seq: bigint; hash: string }[]>`
-      SELECT "seq", "hash" FROM "audit_heads" WHERE "chain" = ${chain} FOR UPDATE`;
+    const heads = await s.query<{ seq: string | number | bigint; hash: string }>('SELECT "seq", "hash" FROM "audit_heads" WHERE "chain" = $1 FOR UPDATE', [chain]);
     const head = heads[0];
     if (!head) throw new Error(`audit chain ${chain} has no head`);
     let seq = BigInt(head.seq);
     let prev = head.hash;
-    const rows = recs.map((rec) => {
+    const params: unknown[] = [];
+    const tuples = recs.map((rec) => {
       seq += 1n;
       const full: ChainedRecord = { ...rec, chain, seq };
       const hash = chainHash(prev, full);
-      const row = { ...full, details: (rec.details ?? undefined) as never, prevHash: prev, hash };
+      const values = [
+        chain, seq.toString(), rec.time, rec.actorArn, rec.actorType, rec.accessKeyId, rec.sessionName, rec.sourceIdentity, rec.mfa, rec.action,
+        rec.resourceArn, rec.outcome, rec.errorCode, rec.sourceIp, rec.userAgent, rec.requestId,
+        rec.details === null || rec.details === undefined ? null : JSON.stringify(rec.details), prev, hash,
+      ];
       prev = hash;
-      return row;
+      const base = params.length;
+      params.push(...values);
+      return `(${values.map((_, i) => `$${base + i + 1}${EVENT_CASTS[i] ?? ''}`).join(',')})`;
     });
-    await tx.auditEvent.createMany({ data: rows });
-    await tx.$executeRaw`UPDATE "audit_heads" SET "seq" = ${seq}, "hash" = ${prev}, "updatedAt" = now() WHERE "chain" = ${chain}`;
+    await s.query(`INSERT INTO "audit_events" (${EVENT_COLUMNS.map((c) => `"${c}"`).join(',')}) VALUES ${tuples.join(',')}`, params);
+    await s.query('UPDATE "audit_heads" SET "seq" = $1::bigint, "hash" = $2, "updatedAt" = now() WHERE "chain" = $3', [seq.toString(), prev, chain]);
   }
 }

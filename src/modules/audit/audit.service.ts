@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { AuthContext, ClientInfo } from '../../common/auth/auth-context.js';
 import { PrismaService, type Tx } from '../../db/prisma.service.js';
+import type { SqlSession } from '../../db/sql-driver.js';
 import { AuditRepository, type NewAuditRecord } from './audit.repository.js';
 
 export type AuditOutcome = 'success' | 'denied' | 'error';
@@ -57,8 +58,8 @@ export class AuditService {
   }
 
   /** Several records of one chain in one go (group commit); see AuditRepository.appendMany. */
-  async appendMany(tx: Tx, chain: string, entries: AuditEntry[]): Promise<void> {
-    await this.repo.appendMany(tx, chain, entries.map(toRecord));
+  async appendMany(s: SqlSession, chain: string, entries: AuditEntry[]): Promise<void> {
+    await this.repo.appendMany(s, chain, entries.map(toRecord));
   }
 
   async record(e: AuditEntry): Promise<void> {

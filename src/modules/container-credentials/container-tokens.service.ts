@@ -12,7 +12,7 @@ import { principalOf } from '../auth/signin.service.js';
 import { RolesRepository } from '../roles/roles.repository.js';
 import { SessionCredentialsResolver } from '../sts/session-credentials.resolver.js';
 import { StsService } from '../sts/sts.service.js';
-import { UsersRepository } from '../users/users.repository.js';
+import { UsersRepository, type UserRow } from '../users/users.repository.js';
 import { ContainerTokensRepository, type ContainerTokenRow } from './container-tokens.repository.js';
 import { DEFAULT_DURATION_SECONDS, MIN_DURATION_SECONDS, type CreateContainerTokenDto } from './dto/container-tokens.dto.js';
 
@@ -221,7 +221,13 @@ export class ContainerTokensService {
       this.forget(t.id);
       throw new DomainError(ErrorCode.ExpiredToken, 'The container credentials token has expired; create a new one.');
     }
-    const creds = await this.reusable(t, now) ?? (await this.mintOnce(t, client));
+    const user = t.userId === 'root' ? await this.users.findRoot(t.accountId) : await this.users.findById(t.accountId, t.userId);
+    // The creator was deleted: nothing more is handed out in its name.
+    if (!user) {
+      this.forget(t.id);
+      throw INVALID_TOKEN();
+    }
+    const creds = (await this.reusable(t, now)) ?? (await this.mintOnce(t, user, client));
     if (!t.lastUsedAt || now - t.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
       await this.repo
         .touchLastUsed(t.accountId, t.id, new Date(now), new Date(now - LAST_USED_RESOLUTION_MS))
@@ -241,19 +247,16 @@ export class ContainerTokensService {
     return r.credentials;
   }
 
-  private mintOnce(t: ContainerTokenRow, client: ClientInfo): Promise<ContainerCredentials> {
+  private mintOnce(t: ContainerTokenRow, user: UserRow, client: ClientInfo): Promise<ContainerCredentials> {
     let p = this.minting.get(t.id);
     if (!p) {
-      p = this.mint(t, client).finally(() => this.minting.delete(t.id));
+      p = this.mint(t, user, client).finally(() => this.minting.delete(t.id));
       this.minting.set(t.id, p);
     }
     return p;
   }
 
-  private async mint(t: ContainerTokenRow, client: ClientInfo): Promise<ContainerCredentials> {
-    const user = t.userId === 'root' ? await this.users.findRoot(t.accountId) : await this.users.findById(t.accountId, t.userId);
-    // The creator was deleted: nothing may be issued in its name any more.
-    if (!user) throw INVALID_TOKEN();
+  private async mint(t: ContainerTokenRow, user: UserRow, client: ClientInfo): Promise<ContainerCredentials> {
     const ctx: AuthContext = {
       method: 'container-token',
       accountId: t.accountId,

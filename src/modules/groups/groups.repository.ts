@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { newUniqueId } from '../../common/ids.js';
 import type { Group } from '../../generated/prisma/client.js';
+import { IdentityPolicyCache } from '../policies/identity-policy-cache.js';
 import { PrismaService, type Db, type Tx } from '../../db/prisma.service.js';
 import { isUniqueViolation } from '../../db/prisma-errors.js';
 import type { UserRow } from '../users/users.repository.js';
@@ -11,7 +12,10 @@ export type GroupRow = Group;
 /** Groups and memberships. Scoped by account. */
 @Injectable()
 export class GroupsRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly cache: IdentityPolicyCache,
+  ) {}
 
   async create(tx: Tx, accountId: string, d: { name: string; path: string }): Promise<GroupRow> {
     try {
@@ -31,6 +35,7 @@ export class GroupsRepository {
   }
 
   async delete(tx: Tx, accountId: string, id: string): Promise<void> {
+    this.cache.changed();
     await tx.group.deleteMany({ where: { accountId, id } });
   }
 
@@ -39,6 +44,7 @@ export class GroupsRepository {
   }
 
   async addMember(tx: Tx, accountId: string, groupId: string, userId: string): Promise<void> {
+    this.cache.changed();
     await tx.groupMembership.upsert({
       where: { groupId_userId: { groupId, userId } },
       create: { accountId, groupId, userId },
@@ -47,6 +53,7 @@ export class GroupsRepository {
   }
 
   async removeMember(tx: Tx, accountId: string, groupId: string, userId: string): Promise<boolean> {
+    this.cache.changed();
     return (await tx.groupMembership.deleteMany({ where: { accountId, groupId, userId } })).count > 0;
   }
 

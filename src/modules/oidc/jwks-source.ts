@@ -237,7 +237,7 @@ export class JwksSource {
   /** GETs a JSON document from an allowed URL, connecting only to a checked address. */
   private async getJson(raw: string, what: string): Promise<unknown> {
     const checked = checkOutboundUrl(raw, { allowLoopback: this.config.sts.oidcAllowLoopback });
-    if (!checked.ok) throw idpError(`the ${what} URL ${raw.slice(0, 300)} is refused: ${checked.reason}`);
+    if (!checked.ok) throw idpError(`the ${what} URL ${raw.slice(0, 300).replace(/\/\/[^/@]*@/, '//***@')} is refused: ${checked.reason}`);
     const { url, host } = checked;
     const timeoutMs = this.config.sts.oidcFetchTimeoutMs;
     const deadline = this.now() + timeoutMs;

@@ -5,6 +5,7 @@ import { parsePolicyDocument, type PolicyDocument } from '../../common/policy/po
 import { evaluatePolicies, isAllowed, type ConditionValue, type RequestContext } from '../../common/policy/policy-evaluator.js';
 import { BUILTIN_BY_ARN } from './builtin-policies.js';
 import { AccountsRepository } from '../accounts/accounts.repository.js';
+import { IdentityPolicyCache } from './identity-policy-cache.js';
 import { PoliciesRepository } from './policies.repository.js';
 
 /** Parsed documents by their text: parsing happens once per distinct document. */
@@ -23,6 +24,7 @@ export class AuthorizationService {
   constructor(
     private readonly policies: PoliciesRepository,
     private readonly accounts: AccountsRepository,
+    private readonly cache: IdentityPolicyCache,
   ) {}
 
   async isAllowed(auth: AuthContext, action: string, resource: string, client?: ClientInfo, extraKeys: Record<string, ConditionValue> = {}): Promise<boolean> {
@@ -66,14 +68,16 @@ export class AuthorizationService {
     if (!auth.accountId) return [];
     const kind = auth.principal.kind;
     if (kind === 'Root') return [ALLOW_ALL];
-    if (kind === 'AssumedRole') return auth.session?.roleId ? this.documents(await this.policies.forRole(auth.accountId, auth.session.roleId)) : [];
-    // A federated user has the permissions of the user that federated it (root: all), always cut by its session policies.
-    if (kind === 'FederatedUser') {
-      if (auth.principal.id === auth.session?.baseUserId && auth.session.baseUserKind === 'Root') return [ALLOW_ALL];
-      return this.documents(await this.policies.forUser(auth.accountId, auth.principal.id));
+    const accountId = auth.accountId;
+    if (kind === 'AssumedRole') {
+      const roleId = auth.session?.roleId;
+      return roleId ? this.cache.get(`${accountId}:R:${roleId}`, async () => this.documents(await this.policies.forRole(accountId, roleId))) : [];
     }
-    if (kind !== 'IAMUser') return [];
-    return this.documents(await this.policies.forUser(auth.accountId, auth.principal.id));
+    // A federated user has the permissions of the user that federated it (root: all), always cut by its session policies.
+    if (kind === 'FederatedUser' && auth.session?.baseUserKind === 'Root') return [ALLOW_ALL];
+    if (kind !== 'IAMUser' && kind !== 'FederatedUser') return [];
+    const userId = auth.principal.id;
+    return this.cache.get(`${accountId}:U:${userId}`, async () => this.documents(await this.policies.forUser(accountId, userId)));
   }
 
   private documents({ arns, inline, customer }: { arns: string[]; inline: string[]; customer: Map<string, string> }): PolicyDocument[] {

@@ -5,6 +5,7 @@ import { policyArn } from '../../common/arn.js';
 import type { InlinePolicy, Policy, PrincipalType } from '../../generated/prisma/client.js';
 import { PrismaService, type Db, type Tx } from '../../db/prisma.service.js';
 import { isUniqueViolation } from '../../db/prisma-errors.js';
+import { IdentityPolicyCache } from './identity-policy-cache.js';
 
 export type PolicyRow = Policy;
 export type InlinePolicyRow = InlinePolicy;
@@ -20,7 +21,10 @@ export interface PrincipalPolicies {
 /** Customer managed policies, inline policies and attachments. Scoped by account. */
 @Injectable()
 export class PoliciesRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly cache: IdentityPolicyCache,
+  ) {}
 
   async createManaged(tx: Tx, accountId: string, d: { name: string; path: string; description?: string; document: string }): Promise<PolicyRow> {
     try {
@@ -55,10 +59,12 @@ export class PoliciesRepository {
   }
 
   async updateManagedDocument(tx: Tx, accountId: string, id: string, document: string): Promise<void> {
+    this.cache.changed();
     await tx.policy.updateMany({ where: { accountId, id }, data: { document } });
   }
 
   async deleteManaged(tx: Tx, accountId: string, id: string): Promise<void> {
+    this.cache.changed();
     await tx.policy.deleteMany({ where: { accountId, id } });
   }
 
@@ -68,6 +74,7 @@ export class PoliciesRepository {
 
   /** Idempotent, like AttachUserPolicy. */
   async attach(tx: Tx, accountId: string, principalType: PrincipalType, principalId: string, arn: string): Promise<void> {
+    this.cache.changed();
     await tx.policyAttachment.upsert({
       where: { principalType_principalId_policyArn: { principalType, principalId, policyArn: arn } },
       create: { accountId, principalType, principalId, policyArn: arn },
@@ -76,6 +83,7 @@ export class PoliciesRepository {
   }
 
   async detach(tx: Tx, accountId: string, principalType: PrincipalType, principalId: string, arn: string): Promise<boolean> {
+    this.cache.changed();
     const r = await tx.policyAttachment.deleteMany({ where: { accountId, principalType, principalId, policyArn: arn } });
     return r.count > 0;
   }
@@ -90,11 +98,13 @@ export class PoliciesRepository {
   }
 
   async detachAll(tx: Tx, accountId: string, principalType: PrincipalType, principalId: string): Promise<void> {
+    this.cache.changed();
     await tx.policyAttachment.deleteMany({ where: { accountId, principalType, principalId } });
     await tx.inlinePolicy.deleteMany({ where: { accountId, principalType, principalId } });
   }
 
   async putInline(tx: Tx, accountId: string, principalType: PrincipalType, principalId: string, name: string, document: string): Promise<void> {
+    this.cache.changed();
     await tx.inlinePolicy.upsert({
       where: { principalType_principalId_name: { principalType, principalId, name } },
       create: { accountId, principalType, principalId, name, document },
@@ -107,6 +117,7 @@ export class PoliciesRepository {
   }
 
   async deleteInline(tx: Tx, accountId: string, principalType: PrincipalType, principalId: string, name: string): Promise<boolean> {
+    this.cache.changed();
     return (await tx.inlinePolicy.deleteMany({ where: { accountId, principalType, principalId, name } })).count > 0;
   }
 

@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
-import { PrismaService } from '../../db/prisma.service.js';
+import { Inject, Injectable } from '@nestjs/common';
+import { SQL_DRIVER } from '../../db/database.module.js';
+import type { SqlDriver } from '../../db/sql-driver.js';
 import { AuditService, type AuditEntry } from '../audit/audit.service.js';
 import { StsSessionsRepository, type NewStsSession } from './sts-sessions.repository.js';
 
@@ -33,7 +34,7 @@ export class IssuanceWriter {
   private readonly queues = new Map<string, Pending[]>();
 
   constructor(
-    private readonly prisma: PrismaService,
+    @Inject(SQL_DRIVER) private readonly driver: SqlDriver,
     private readonly audit: AuditService,
     private readonly sessions: StsSessionsRepository,
   ) {}
@@ -70,12 +71,12 @@ export class IssuanceWriter {
   }
 
   private commit(chain: string, items: Issuance[]): Promise<void> {
-    return this.prisma.transaction(async (tx) => {
-      await this.sessions.insertMany(tx, items.filter((i) => i.row.issuer === 'local').map((i) => i.row));
+    return this.driver.transaction(async (s) => {
+      await this.sessions.insertMany(s, items.filter((i) => i.row.issuer === 'local').map((i) => i.row));
       // An AWS credential is recorded once, however many callers it was handed to (shared calls, reuse).
       const upstream = new Map(items.filter((i) => i.row.issuer !== 'local').map((i) => [i.row.accessKeyId, i.row]));
-      await this.sessions.insertMany(tx, [...upstream.values()], true);
-      await this.audit.appendMany(tx, chain, items.map((i) => i.audit));
+      await this.sessions.insertMany(s, [...upstream.values()], true);
+      await this.audit.appendMany(s, chain, items.map((i) => i.audit));
     });
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma, type StsSession } from '../../generated/prisma/client.js';
 import { PrismaService, type Db, type Tx } from '../../db/prisma.service.js';
+import type { SqlSession } from '../../db/sql-driver.js';
 
 export type StsSessionRow = StsSession;
 export type NewStsSession = Omit<StsSession, 'revokedAt' | 'tags' | 'policyArns'> & { tags: Record<string, string>; policyArns: string[] };
@@ -23,14 +24,42 @@ export interface RevokedSession {
   roleId: string | null;
 }
 
+const SESSION_COLUMNS = [
+  'accessKeyId', 'accountId', 'type', 'issuer', 'arn', 'callerArn', 'sourceArn', 'parentAccessKeyId', 'principalId', 'roleId',
+  'sessionName', 'sourceIdentity', 'tags', 'sessionPolicy', 'policyArns', 'mfaAuthenticatedAt',
+  'secretCiphertext', 'tokenHash', 'upstreamRequestId', 'containerTokenId', 'issuedAt', 'expiresAt',
+] as const;
+/** Casts by column position (JSON, uuid, timestamps). */
+const CASTS: Record<number, string> = { 12: '::jsonb', 14: '::jsonb', 15: '::timestamptz', 19: '::uuid', 20: '::timestamptz', 21: '::timestamptz' };
+
 /** Temporary credentials issued through STS. */
 @Injectable()
 export class StsSessionsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  /** New sessions, in one statement. `skipDuplicates`: upstream credentials handed out again (reuse) are recorded once. */
-  async insertMany(tx: Tx, rows: NewStsSession[], skipDuplicates = false): Promise<void> {
-    if (rows.length) await tx.stsSession.createMany({ data: rows, skipDuplicates });
+  /**
+   * New sessions in one statement, on the issuance path's own transaction
+   * (raw SQL: this runs for every issued credential, and Prisma's per-query
+   * work would cost more than the insert). `skipDuplicates`: an upstream
+   * credential handed to several callers is recorded once.
+   */
+  async insertMany(s: SqlSession, rows: NewStsSession[], skipDuplicates = false): Promise<void> {
+    if (!rows.length) return;
+    const params: unknown[] = [];
+    const tuples = rows.map((r) => {
+      const values = [
+        r.accessKeyId, r.accountId, r.type, r.issuer, r.arn, r.callerArn, r.sourceArn, r.parentAccessKeyId, r.principalId, r.roleId,
+        r.sessionName, r.sourceIdentity, JSON.stringify(r.tags), r.sessionPolicy, JSON.stringify(r.policyArns), r.mfaAuthenticatedAt,
+        r.secretCiphertext, r.tokenHash, r.upstreamRequestId, r.containerTokenId, r.issuedAt, r.expiresAt,
+      ];
+      const base = params.length;
+      params.push(...values);
+      return `(${values.map((_, i) => `$${base + i + 1}${CASTS[i] ?? ''}`).join(',')})`;
+    });
+    await s.query(
+      `INSERT INTO "sts_sessions" (${SESSION_COLUMNS.map((c) => `"${c}"`).join(',')}) VALUES ${tuples.join(',')}${skipDuplicates ? ' ON CONFLICT ("accessKeyId") DO NOTHING' : ''}`,
+      params,
+    );
   }
 
   /**

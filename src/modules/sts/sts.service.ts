@@ -166,7 +166,7 @@ export class StsService {
     const input = parseAssumeRoleInput(raw);
     return this.refusalsAudited(auth, 'sts:AssumeRole', input.RoleArn, client, async () => {
       const roleAccount = parseArn(input.RoleArn)!.accountId;
-      const role = await this.roles.findByArn(roleAccount, input.RoleArn);
+      const role = await this.roles.findByArnForIssuance(roleAccount, input.RoleArn);
       // A missing role and a refused one look the same to the caller: no probing other accounts.
       if (!role) throw denied('sts:AssumeRole', input.RoleArn, auth.principal.arn);
       if (auth.session?.type === 'FederatedUser') throw denied('sts:AssumeRole', input.RoleArn, auth.principal.arn);
@@ -233,7 +233,7 @@ export class StsService {
   async assumeRoleWithWebIdentity(raw: unknown, client: ClientInfo): Promise<AssumeRoleWithWebIdentityResult> {
     const input = parseAssumeRoleWithWebIdentityInput(raw);
     const roleAccount = parseArn(input.RoleArn)!.accountId;
-    const role = await this.roles.findByArn(roleAccount, input.RoleArn);
+    const role = await this.roles.findByArnForIssuance(roleAccount, input.RoleArn);
     const refuse = async (err: DomainError, actor: AuditActor | null, details: Record<string, unknown>): Promise<never> => {
       // Denials are audited in the account that owns the role (when there is one), with the reason.
       if (role) {
