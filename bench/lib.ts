@@ -15,7 +15,7 @@ export const hasWrk = spawnSync('wrk', ['--version']).error === undefined;
 /** Starts a server pinned to CPU 0 and waits until `readyUrl` answers. */
 export async function startServer(cmd: string, args: string[], env: Record<string, string>, readyUrl: string, quiet = false): Promise<ChildProcess> {
   const full = hasTaskset ? ['-c', '0', cmd, ...args] : args;
-  const child = spawn(hasTaskset ? 'taskset' : cmd, full, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', quiet ? 'ignore' : 'inherit'], detached: true });
+  const child = spawn(hasTaskset ? 'taskset' : cmd, full, { env: { ...process.env, ...env }, stdio: ['ignore', process.env.BENCH_SERVER_LOGS ? 'inherit' : 'ignore', quiet ? 'ignore' : 'inherit'], detached: true });
   const exited = new Promise<never>((_, reject) => child.on('exit', (code) => reject(new Error(`${cmd} exited with ${code}`))));
   exited.catch(() => undefined);
   await Promise.race([waitFor(readyUrl), exited]);
@@ -67,6 +67,8 @@ export async function newAccount(base: string, operatorToken: string): Promise<{
 }
 
 export interface LoadResult {
+  /** What went wrong, when something did (non-2xx count, wrk's socket error line). */
+  problem?: string;
   rps: number;
   p50: number;
   p99: number;
@@ -107,7 +109,7 @@ export async function load(base: string, connections: number, reqs: BenchRequest
   if (hasWrk) {
     const script = `/tmp/cb-bench-${process.pid}.lua`;
     writeFileSync(script, wrkScript(reqs));
-    const args = ['-t', '1', '-c', String(connections), '-d', `${DURATION}s`, '--latency', '-s', script, base];
+    const args = ['-t', '1', '-c', String(connections), '-d', `${DURATION}s`, '--timeout', '10s', '--latency', '-s', script, base];
     const r = spawnSync(hasTaskset ? 'taskset' : 'wrk', hasTaskset ? ['-c', '1', 'wrk', ...args] : args, { encoding: 'utf8' });
     const out = r.stdout;
     const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
@@ -116,7 +118,8 @@ export async function load(base: string, connections: number, reqs: BenchRequest
     const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
     const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
     const sockErr = /Socket errors:.*/.exec(out)?.[0];
-    return { rps, p50, p99, requests, errors: non2xx + (sockErr && !/connect 0, read 0, write 0, timeout 0/.test(sockErr) ? 1 : 0) };
+    const sockBad = sockErr && !/connect 0, read 0, write 0, timeout 0/.test(sockErr);
+    return { rps, p50, p99, requests, errors: non2xx + (sockBad ? 1 : 0), problem: `${non2xx} non-2xx${sockBad ? `; ${sockErr}` : ''}` };
   }
   const r = await autocannon({
     url: base,
@@ -134,7 +137,7 @@ export async function measure(base: string, connections: number, reqs: BenchRequ
   const runs: LoadResult[] = [];
   for (let i = 0; i < RUNS; i++) {
     const r = await load(base, connections, reqs);
-    if (r.errors) throw new Error(`${label}: non-2xx responses or socket errors`);
+    if (r.errors) throw new Error(`${label}: ${r.problem ?? 'non-2xx responses or socket errors'}`);
     runs.push(r);
   }
   return { rps: median(runs.map((r) => r.rps)), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)), errors: 0, requests: runs.reduce((s, r) => s + r.requests, 0) };

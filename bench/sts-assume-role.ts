@@ -72,7 +72,7 @@ async function main() {
   // The load generator side (this process and wrk) stays off the servers' CPU.
   if (hasTaskset) spawnSync('taskset', ['-cp', '1', String(process.pid)]);
   const dataDir = mkdtempSync(join(tmpdir(), 'cb-bench-'));
-  const env: Record<string, string> = { PORT: String(BROKER_PORT), LOG_LEVEL: 'warn', DATA_DIR: dataDir, NODE_ENV: 'development' };
+  const env: Record<string, string> = { PORT: String(BROKER_PORT), LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', DATA_DIR: dataDir, NODE_ENV: 'development' };
   const operatorToken = createOperator(env);
   const broker = `http://127.0.0.1:${BROKER_PORT}`;
   const moto = `http://127.0.0.1:${MOTO_PORT}`;

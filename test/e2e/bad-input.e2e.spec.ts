@@ -997,9 +997,9 @@ describe(`bad input: mass assignment, malformed bodies, limits (${DB_KIND})`, ()
     expect(await t.prisma.stsSession.count({ where: { accountId: A.accountId } })).toBe(sessionsBefore);
   });
 
-  // Known problems, reported to the lead: these inputs get a 500 (or, for the revocations, a JSON null selector revokes every
-  // session of the account). Unskip once fixed; they must then be a clear 4xx (or, for a null that means "absent", a 2xx).
-  it('KNOWN BUGS (reported): null in optional fields is a 4xx or treated as absent, never a 500; a null revocation selector revokes nothing', async () => {
+  // These inputs once got a 500 (and a JSON null revocation selector revoked every session of the account): they must be a
+  // clear 4xx (or, for a null that means "absent", a 2xx).
+  it('null in optional fields is a 4xx or treated as absent, never a 500; a null revocation selector revokes nothing', async () => {
     const h = headersOf('root');
     for (const [method, path, body] of [
       ['POST', `${acct()}/roles`, { roleName: uniq('nulldesc-'), assumeRolePolicyDocument: trustAccount(A.accountId), description: null }],

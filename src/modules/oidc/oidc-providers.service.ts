@@ -97,6 +97,7 @@ export class OidcProvidersService {
     }
     if (typeof input.jwksUri === 'string' && input.jwks !== undefined && input.jwks !== null) throw DomainError.validation('Give either jwksUri or jwks, not both.');
     const patch: OidcProviderPatch = {};
+    if (input.clientIdList === null) throw DomainError.validation('clientIdList cannot be null: a provider needs at least one audience.');
     if (input.clientIdList !== undefined) patch.audiences = this.audiences(input.clientIdList);
     if (input.jwksUri !== undefined) {
       patch.jwksUri = input.jwksUri === null ? null : this.jwksUri(input.jwksUri);

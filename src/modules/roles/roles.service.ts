@@ -219,7 +219,8 @@ export class RolesService {
     validateRoleName(input.roleName);
     const path = input.path ?? '/';
     validatePath(path);
-    if (input.description !== undefined) validateDescription(input.description);
+    // (The DTO's @IsOptional lets null through: null means "not given".)
+    if (input.description !== undefined && input.description !== null) validateDescription(input.description);
     const maxSessionDuration = input.maxSessionDuration ?? MIN_MAX_SESSION_DURATION;
     validateMaxSessionDuration(maxSessionDuration);
     const trustPolicy = validateTrustPolicy(accountId, input.assumeRolePolicyDocument);
@@ -273,7 +274,8 @@ export class RolesService {
   ) {
     const patch: RolePatch = {};
     if (input.description !== undefined) {
-      validateDescription(input.description);
+      // null or "" clears the description.
+      if (input.description !== null) validateDescription(input.description);
       patch.description = input.description || null;
     }
     if (input.maxSessionDuration !== undefined) {

@@ -49,15 +49,17 @@ export class SessionRevocationService {
   }
 
   async revoke(auth: AuthContext, accountId: string, dto: RevokeSessionsDto, client: ClientInfo) {
-    const given = [dto.accessKeyId, dto.principalArn, dto.roleName, dto.all].filter((v) => v !== undefined).length;
+    // null is "not given" (class-validator's @IsOptional lets it through); an empty scope must never mean "everything".
+    const given = [dto.accessKeyId, dto.principalArn, dto.roleName, dto.all].filter((v) => v !== undefined && v !== null).length;
     if (given !== 1) throw DomainError.validation('Name exactly one of accessKeyId, principalArn, roleName or all.');
     const role = dto.roleName ? await this.role(accountId, dto.roleName) : undefined;
     const scope: RevocationScope = {
-      accessKeyId: dto.accessKeyId,
-      principalArn: dto.principalArn,
+      accessKeyId: dto.accessKeyId ?? undefined,
+      principalArn: dto.principalArn ?? undefined,
       roleId: role?.id,
       issuedBefore: dto.issuedBefore ? new Date(dto.issuedBefore) : undefined,
     };
+    if (!scope.accessKeyId && !scope.principalArn && !scope.roleId && dto.all !== true) throw DomainError.validation('Name exactly one of accessKeyId, principalArn, roleName or all.');
     const at = new Date();
     const revoked = await this.prisma.transaction(async (tx) => {
       const rows = await this.sessions.revoke(tx, accountId, scope, at);
