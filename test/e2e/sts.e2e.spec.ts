@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountWithRoot, ADMIN, bearer, bigintSafe, codeAt, READ_ONLY, type TestAccount } from '../support/factories.js';
 import { signedRequest, type Keys } from '../support/sigv4-client.js';
 import { allow, keysOf, policyDoc, role, trustPolicy, userWithKey } from '../support/sts.js';
+import { GENESIS_HASH, chainHash } from '../../src/modules/audit/audit-chain.js';
 import { startTestApp, uniq, type TestApp } from '../support/test-app.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -307,6 +308,39 @@ describe('STS', () => {
       expect(all).not.toContain(c.SessionToken);
       const rec = audit.find((e) => e.action === 'sts:GetSessionToken' && (e.details as Record<string, unknown>)?.issuedAccessKeyId === c.AccessKeyId);
       expect(rec).toMatchObject({ outcome: 'success', actorArn: u.arn, accessKeyId: u.keys.accessKeyId });
+    });
+
+    it('concurrent issuance in several accounts keeps every audit chain gap-free and valid (group commit)', async () => {
+      const accounts = [a, await accountWithRoot(t), await accountWithRoot(t)];
+      const callers = await Promise.all(
+        accounts.map(async (acct) => {
+          const r0 = await role(t, acct, trustPolicy(acct.accountId));
+          const u = await userWithKey(t, acct, ASSUME_ANY);
+          return { acct, r0, u };
+        }),
+      );
+      const results = await Promise.all(
+        Array.from({ length: 60 }, (_, i) => {
+          const c = callers[i % callers.length]!;
+          return sts(c.u.keys, 'assume-role', { RoleArn: c.r0.arn, RoleSessionName: `burst-${i}` });
+        }),
+      );
+      for (const r of results) expect(r.status, JSON.stringify(r.body)).toBe(200);
+      for (const { acct } of callers) {
+        const rows = await t.prisma.auditEvent.findMany({ where: { chain: acct.accountId }, orderBy: { seq: 'asc' } });
+        let prev = GENESIS_HASH;
+        rows.forEach((row, i) => {
+          expect(row.seq).toBe(BigInt(i + 1));
+          expect(row.prevHash).toBe(prev);
+          expect(chainHash(prev, { ...row, details: row.details ?? null })).toBe(row.hash);
+          prev = row.hash;
+        });
+        const head = await t.prisma.auditHead.findUnique({ where: { chain: acct.accountId } });
+        expect(head).toMatchObject({ seq: BigInt(rows.length), hash: prev });
+        // Every issued credential has its record.
+        const issued = new Set(rows.map((r) => (r.details as Record<string, unknown> | null)?.issuedAccessKeyId).filter(Boolean));
+        for (const r of results) if (r.body.AssumedRoleUser.Arn.includes(`:${acct.accountId}:`)) expect(issued.has(r.body.Credentials.AccessKeyId)).toBe(true);
+      }
     });
 
     it('nothing is issued when the audit record cannot be written', async () => {

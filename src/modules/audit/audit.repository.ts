@@ -45,33 +45,45 @@ export class AuditRepository {
   }
 
   /**
-   * Appends several records of one chain in one statement (group commit): one
-   * head lock, one multi-row insert and one head update for the whole batch.
-   * Records keep their order; the chain is exactly as if appended one by one.
+   * Appends records to one or more chains in one go (group commit): the heads
+   * are locked in one statement, in chain order (so concurrent batches cannot
+   * deadlock), the records of every chain go in one multi-row insert and the
+   * heads move in one update. Each chain ends exactly as if its records had
+   * been appended one by one, in the order given.
    */
-  async appendMany(s: SqlSession, chain: string, recs: NewAuditRecord[]): Promise<void> {
-    if (recs.length === 0) return;
-    const heads = await s.query<{ seq: string | number | bigint; hash: string }>('SELECT "seq", "hash" FROM "audit_heads" WHERE "chain" = $1 FOR UPDATE', [chain]);
-    const head = heads[0];
-    if (!head) throw new Error(`audit chain ${chain} has no head`);
-    let seq = BigInt(head.seq);
-    let prev = head.hash;
+  async appendBatch(s: SqlSession, byChain: Map<string, NewAuditRecord[]>): Promise<void> {
+    const chains = [...byChain.keys()].filter((c) => byChain.get(c)!.length).sort();
+    if (!chains.length) return;
+    const heads = await s.query<{ chain: string; seq: string | number | bigint; hash: string }>(
+      'SELECT "chain", "seq", "hash" FROM "audit_heads" WHERE "chain" = ANY($1::text[]) ORDER BY "chain" FOR UPDATE',
+      [chains],
+    );
+    const byName = new Map(heads.map((h) => [h.chain, h]));
     const params: unknown[] = [];
-    const tuples = recs.map((rec) => {
-      seq += 1n;
-      const full: ChainedRecord = { ...rec, chain, seq };
-      const hash = chainHash(prev, full);
-      const values = [
-        chain, seq.toString(), rec.time, rec.actorArn, rec.actorType, rec.accessKeyId, rec.sessionName, rec.sourceIdentity, rec.mfa, rec.action,
-        rec.resourceArn, rec.outcome, rec.errorCode, rec.sourceIp, rec.userAgent, rec.requestId,
-        rec.details === null || rec.details === undefined ? null : JSON.stringify(rec.details), prev, hash,
-      ];
-      prev = hash;
-      const base = params.length;
-      params.push(...values);
-      return `(${values.map((_, i) => `$${base + i + 1}${EVENT_CASTS[i] ?? ''}`).join(',')})`;
-    });
+    const tuples: string[] = [];
+    const moved: unknown[] = [];
+    for (const chain of chains) {
+      const head = byName.get(chain);
+      if (!head) throw new Error(`audit chain ${chain} has no head`);
+      let seq = BigInt(head.seq);
+      let prev = head.hash;
+      for (const rec of byChain.get(chain)!) {
+        seq += 1n;
+        const hash = chainHash(prev, { ...rec, chain, seq });
+        const values = [
+          chain, seq.toString(), rec.time, rec.actorArn, rec.actorType, rec.accessKeyId, rec.sessionName, rec.sourceIdentity, rec.mfa, rec.action,
+          rec.resourceArn, rec.outcome, rec.errorCode, rec.sourceIp, rec.userAgent, rec.requestId,
+          rec.details === null || rec.details === undefined ? null : JSON.stringify(rec.details), prev, hash,
+        ];
+        prev = hash;
+        const base = params.length;
+        params.push(...values);
+        tuples.push(`(${values.map((_, i) => `$${base + i + 1}${EVENT_CASTS[i] ?? ''}`).join(',')})`);
+      }
+      moved.push(chain, seq.toString(), prev);
+    }
     await s.query(`INSERT INTO "audit_events" (${EVENT_COLUMNS.map((c) => `"${c}"`).join(',')}) VALUES ${tuples.join(',')}`, params);
-    await s.query('UPDATE "audit_heads" SET "seq" = $1::bigint, "hash" = $2, "updatedAt" = now() WHERE "chain" = $3', [seq.toString(), prev, chain]);
+    const rows = chains.map((_, i) => `($${i * 3 + 1}::varchar, $${i * 3 + 2}::bigint, $${i * 3 + 3}::varchar)`).join(',');
+    await s.query(`UPDATE "audit_heads" h SET "seq" = v.seq, "hash" = v.hash, "updatedAt" = now() FROM (VALUES ${rows}) AS v(chain, seq, hash) WHERE h."chain" = v.chain`, moved);
   }
 }

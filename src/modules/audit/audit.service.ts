@@ -57,9 +57,15 @@ export class AuditService {
     await this.repo.append(tx, toRecord(e));
   }
 
-  /** Several records of one chain in one go (group commit); see AuditRepository.appendMany. */
-  async appendMany(s: SqlSession, chain: string, entries: AuditEntry[]): Promise<void> {
-    await this.repo.appendMany(s, chain, entries.map(toRecord));
+  /** Records of one or more chains in one go (group commit); see AuditRepository.appendBatch. */
+  async appendBatch(s: SqlSession, entries: AuditEntry[]): Promise<void> {
+    const byChain = new Map<string, NewAuditRecord[]>();
+    for (const e of entries) {
+      const list = byChain.get(e.chain);
+      if (list) list.push(toRecord(e));
+      else byChain.set(e.chain, [toRecord(e)]);
+    }
+    await this.repo.appendBatch(s, byChain);
   }
 
   async record(e: AuditEntry): Promise<void> {
