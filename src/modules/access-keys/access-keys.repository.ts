@@ -1,14 +1,22 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { SQL_DRIVER } from '../../db/database.module.js';
+import type { SqlDriver } from '../../db/sql-driver.js';
 import type { AccessKey, AccessKeyStatus, Account, User } from '../../generated/prisma/client.js';
 import { PrismaService, type Db, type Tx } from '../../db/prisma.service.js';
 
 export type AccessKeyRow = AccessKey;
-export type AccessKeyWithOwner = AccessKey & { user: User & { account: Account } };
+/** What SigV4 verification needs of a key, its user and the user's account. */
+export type AccessKeyForAuthentication = Pick<AccessKey, 'id' | 'accountId' | 'userId' | 'status' | 'secretCiphertext'> & {
+  user: Pick<User, 'id' | 'accountId' | 'kind' | 'name' | 'path' | 'tags'> & { account: Pick<Account, 'lockRootAccessKeys'> };
+};
 
 /** Long-term access keys. Scoped by account, except the SigV4 lookup by key ID. */
 @Injectable()
 export class AccessKeysRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    @Inject(SQL_DRIVER) private readonly driver: SqlDriver,
+  ) {}
 
   /**
    * Locks the owner's row for the rest of the transaction: concurrent creates
@@ -53,8 +61,33 @@ export class AccessKeysRepository {
    * The SigV4 lookup: the key ID is all the request tells us, so this is the
    * one read not scoped by account; the account comes from the row.
    */
-  findForAuthentication(id: string): Promise<AccessKeyWithOwner | null> {
-    return this.prisma.accessKey.findUnique({ where: { id }, include: { user: { include: { account: true } } } });
+  /**
+   * The SigV4 lookup, by key ID alone (all a signed request names). One joined
+   * query through the raw driver: every broker instance re-reads each key in
+   * use about twice a second (KeyCache), so this runs often.
+   */
+  async findForAuthentication(id: string): Promise<AccessKeyForAuthentication | null> {
+    const rows = await this.driver.query<{
+      id: string; accountId: string; userId: string; status: AccessKey['status']; secretCiphertext: string | null;
+      kind: User['kind']; name: string | null; path: string; tags: unknown; lockRootAccessKeys: boolean;
+    }>(
+      `SELECT k."id", k."accountId", k."userId", k."status"::text AS "status", k."secretCiphertext",
+              u."kind"::text AS "kind", u."name", u."path", u."tags", a."lockRootAccessKeys"
+         FROM "access_keys" k JOIN "users" u ON u."id" = k."userId" JOIN "accounts" a ON a."id" = u."accountId"
+        WHERE k."id" = $1`,
+      [id],
+    );
+    const r = rows[0];
+    if (!r) return null;
+    const tags = typeof r.tags === 'string' ? (JSON.parse(r.tags) as User['tags']) : (r.tags as User['tags']);
+    return {
+      id: r.id,
+      accountId: r.accountId,
+      userId: r.userId,
+      status: r.status,
+      secretCiphertext: r.secretCiphertext,
+      user: { id: r.userId, accountId: r.accountId, kind: r.kind, name: r.name, path: r.path, tags, account: { lockRootAccessKeys: r.lockRootAccessKeys } },
+    };
   }
 
   async recordLastUsed(id: string, at: Date, service: string, action: string, region: string): Promise<void> {

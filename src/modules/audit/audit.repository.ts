@@ -59,8 +59,8 @@ export class AuditRepository {
       [chains],
     );
     const byName = new Map(heads.map((h) => [h.chain, h]));
-    const params: unknown[] = [];
-    const tuples: string[] = [];
+    // One array parameter per column (unnest): a small statement whatever the batch size.
+    const columns: unknown[][] = EVENT_COLUMNS.map(() => []);
     const moved: unknown[] = [];
     for (const chain of chains) {
       const head = byName.get(chain);
@@ -71,18 +71,21 @@ export class AuditRepository {
         seq += 1n;
         const hash = chainHash(prev, { ...rec, chain, seq });
         const values = [
-          chain, seq.toString(), rec.time, rec.actorArn, rec.actorType, rec.accessKeyId, rec.sessionName, rec.sourceIdentity, rec.mfa, rec.action,
+          chain, seq.toString(), rec.time.toISOString(), rec.actorArn, rec.actorType, rec.accessKeyId, rec.sessionName, rec.sourceIdentity, String(rec.mfa), rec.action,
           rec.resourceArn, rec.outcome, rec.errorCode, rec.sourceIp, rec.userAgent, rec.requestId,
           rec.details === null || rec.details === undefined ? null : JSON.stringify(rec.details), prev, hash,
         ];
+        values.forEach((v, i) => columns[i]!.push(v));
         prev = hash;
-        const base = params.length;
-        params.push(...values);
-        tuples.push(`(${values.map((_, i) => `$${base + i + 1}${EVENT_CASTS[i] ?? ''}`).join(',')})`);
       }
       moved.push(chain, seq.toString(), prev);
     }
-    await s.query(`INSERT INTO "audit_events" (${EVENT_COLUMNS.map((c) => `"${c}"`).join(',')}) VALUES ${tuples.join(',')}`, params);
+    await s.query(
+      `INSERT INTO "audit_events" (${EVENT_COLUMNS.map((c) => `"${c}"`).join(',')})
+       SELECT ${EVENT_COLUMNS.map((c, i) => `"${c}"${EVENT_CASTS[i] ?? ''}`).join(',')}
+       FROM unnest(${EVENT_COLUMNS.map((_, i) => `$${i + 1}::text[]`).join(',')}) AS t(${EVENT_COLUMNS.map((c) => `"${c}"`).join(',')})`,
+      columns,
+    );
     const rows = chains.map((_, i) => `($${i * 3 + 1}::varchar, $${i * 3 + 2}::bigint, $${i * 3 + 3}::varchar)`).join(',');
     await s.query(`UPDATE "audit_heads" h SET "seq" = v.seq, "hash" = v.hash, "updatedAt" = now() FROM (VALUES ${rows}) AS v(chain, seq, hash) WHERE h."chain" = v.chain`, moved);
   }

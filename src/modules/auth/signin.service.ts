@@ -55,7 +55,7 @@ export type SignInResult =
 
 const FAILED = () => new DomainError(ErrorCode.InvalidCredentials, 'Your authentication information is incorrect. Please try again.');
 
-export function principalOf(u: UserRow): AuthContext['principal'] {
+export function principalOf(u: Pick<UserRow, 'id' | 'accountId' | 'kind' | 'path' | 'name'>): AuthContext['principal'] {
   return u.kind === 'ROOT'
     ? { kind: 'Root', id: u.id, arn: rootArn(u.accountId), name: 'root', userId: u.accountId }
     : { kind: 'IAMUser', id: u.id, arn: userArn(u.accountId, u.path, u.name!), name: u.name!, userId: u.id };

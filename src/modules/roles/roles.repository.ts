@@ -5,6 +5,7 @@ import { newUniqueId, UNIQUE_ID_RE } from '../../common/ids.js';
 import { isValidIamName } from '../../common/validation/iam-names.js';
 import type { Prisma, Role } from '../../generated/prisma/client.js';
 import { RefreshAheadCache } from '../../common/cache/refresh-ahead-cache.js';
+import { POLICY_CACHE_MAX_AGE_MS, POLICY_CACHE_REFRESH_MS } from '../policies/identity-policy-cache.js';
 import { PrismaService, type Db, type Tx } from '../../db/prisma.service.js';
 import { isUniqueViolation } from '../../db/prisma-errors.js';
 import type { ListPage } from '../users/users.repository.js';
@@ -40,11 +41,11 @@ export interface RolePatch {
 @Injectable()
 export class RolesRepository {
   /**
-   * Roles by ARN for STS issuance, the hot path: used for at most 800 ms
-   * (refreshed from 400 ms), so a change made on another instance applies
-   * within a second; changes made here clear it at once.
+   * Roles by ARN for STS issuance, the hot path, with the identity policies'
+   * bounds (a trust-policy change made on another instance applies within
+   * POLICY_CACHE_MAX_AGE_MS); changes made here clear it at once.
    */
-  private readonly issuanceCache = new RefreshAheadCache<RoleRow>(400, 800, 10_000);
+  private readonly issuanceCache = new RefreshAheadCache<RoleRow>(POLICY_CACHE_REFRESH_MS, POLICY_CACHE_MAX_AGE_MS, 10_000);
 
   constructor(private readonly prisma: PrismaService) {}
 

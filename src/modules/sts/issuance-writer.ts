@@ -18,26 +18,36 @@ interface Pending {
 
 /** Most issuances committed in one transaction. */
 const MAX_BATCH = 512;
-/** Transactions in flight at once (each takes everything queued when it starts). */
-const MAX_IN_FLIGHT = 4;
+/** Independent commit lanes; an account always uses the same one. */
+const LANES = 4;
+/**
+ * Transactions in flight per lane: the second inserts its session rows while
+ * the first still holds the audit heads, then waits for them.
+ */
+const PER_LANE = 2;
+
+interface Lane {
+  queue: Pending[];
+  inFlight: number;
+}
 
 /**
  * Group commit of issued credentials. Each session row and its audit record
  * commit in the same transaction, and the caller's promise resolves only after
  * that commit: nothing is returned that is not durably recorded, nothing is
- * recorded without its audit. Issuances that arrive while transactions are
- * committing queue up and commit together, whatever their accounts: one
- * multi-row insert of sessions, the accounts' audit heads locked in one
- * statement (in chain order, so concurrent batches cannot deadlock), one
- * multi-row insert of audit records. Up to MAX_IN_FLIGHT batches commit at
- * once; batches that share an account order themselves on its head row. If a
- * batch fails, its issuances are retried one by one, so one bad item cannot
- * fail the others.
+ * recorded without its audit. Accounts are spread over LANES independent
+ * lanes (by a hash of the account ID); each lane has at most PER_LANE
+ * transactions in flight, and the issuances that arrive meanwhile commit
+ * together in the next one, whatever their accounts: one multi-row insert of sessions, the
+ * accounts' audit heads locked in one statement (in chain order, so
+ * transactions of different lanes, or other audited changes, cannot deadlock
+ * with it), one multi-row insert of audit records. Lanes never wait for each
+ * other. If a batch fails, its issuances are retried one by one, so one bad
+ * item cannot fail the others.
  */
 @Injectable()
 export class IssuanceWriter {
-  private readonly queue: Pending[] = [];
-  private inFlight = 0;
+  private readonly lanes: Lane[] = Array.from({ length: LANES }, () => ({ queue: [], inFlight: 0 }));
 
   constructor(
     @Inject(SQL_DRIVER) private readonly driver: SqlDriver,
@@ -46,20 +56,21 @@ export class IssuanceWriter {
   ) {}
 
   write(issuance: Issuance): Promise<void> {
+    const lane = this.lanes[laneOf(issuance.audit.chain)]!;
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ issuance, resolve, reject });
-      if (this.inFlight < MAX_IN_FLIGHT) void this.flush();
+      lane.queue.push({ issuance, resolve, reject });
+      if (lane.inFlight < PER_LANE) void this.drain(lane);
     });
   }
 
-  private async flush(): Promise<void> {
-    this.inFlight++;
+  private async drain(lane: Lane): Promise<void> {
+    lane.inFlight++;
     try {
-      // Let requests already being handled reach the queue first: on the embedded database the
-      // SQL runs on this thread, so without this pause batches stay small.
-      await new Promise((r) => setImmediate(r));
-      while (this.queue.length) {
-        const batch = this.queue.splice(0, MAX_BATCH);
+      while (lane.queue.length) {
+        // Let requests already being handled reach the queue first: on the embedded database the
+        // SQL runs on this thread, so without this pause batches stay small.
+        await new Promise((r) => setImmediate(r));
+        const batch = lane.queue.splice(0, MAX_BATCH);
         try {
           await this.commit(batch.map((p) => p.issuance));
           for (const p of batch) p.resolve();
@@ -69,7 +80,7 @@ export class IssuanceWriter {
         }
       }
     } finally {
-      this.inFlight--;
+      lane.inFlight--;
     }
   }
 
@@ -82,4 +93,10 @@ export class IssuanceWriter {
       await this.audit.appendBatch(s, items.map((i) => i.audit));
     });
   }
+}
+
+function laneOf(chain: string): number {
+  let h = 0;
+  for (let i = 0; i < chain.length; i++) h = (h * 31 + chain.charCodeAt(i)) >>> 0;
+  return h % LANES;
 }

@@ -45,22 +45,27 @@ export class StsSessionsRepository {
    */
   async insertMany(s: SqlSession, rows: NewStsSession[], skipDuplicates = false): Promise<void> {
     if (!rows.length) return;
-    const params: unknown[] = [];
-    const tuples = rows.map((r) => {
+    // One array parameter per column (unnest): the statement text and its parameter count stay
+    // the same whatever the batch size, so the server parses a small statement every time.
+    const columns: unknown[][] = SESSION_COLUMNS.map(() => []);
+    for (const r of rows) {
       const values = [
         r.accessKeyId, r.accountId, r.type, r.issuer, r.arn, r.callerArn, r.sourceArn, r.parentAccessKeyId, r.principalId, r.roleId,
-        r.sessionName, r.sourceIdentity, JSON.stringify(r.tags), r.sessionPolicy, JSON.stringify(r.policyArns), r.mfaAuthenticatedAt,
-        r.secretCiphertext, r.tokenHash, r.upstreamRequestId, r.containerTokenId, r.issuedAt, r.expiresAt,
+        r.sessionName, r.sourceIdentity, JSON.stringify(r.tags), r.sessionPolicy, JSON.stringify(r.policyArns), r.mfaAuthenticatedAt?.toISOString() ?? null,
+        r.secretCiphertext, r.tokenHash, r.upstreamRequestId, r.containerTokenId, r.issuedAt.toISOString(), r.expiresAt.toISOString(),
       ];
-      const base = params.length;
-      params.push(...values);
-      return `(${values.map((_, i) => `$${base + i + 1}${CASTS[i] ?? ''}`).join(',')})`;
-    });
+      values.forEach((v, i) => columns[i]!.push(v));
+    }
     await s.query(
-      `INSERT INTO "sts_sessions" (${SESSION_COLUMNS.map((c) => `"${c}"`).join(',')}) VALUES ${tuples.join(',')}${skipDuplicates ? ' ON CONFLICT ("accessKeyId") DO NOTHING' : ''}`,
-      params,
+      `INSERT INTO "sts_sessions" (${SESSION_COLUMNS.map((c) => `"${c}"`).join(',')})
+       SELECT ${SESSION_COLUMNS.map((c, i) => `"${c}"${CASTS[i] ?? ''}`).join(',')}
+       FROM unnest(${SESSION_COLUMNS.map((_, i) => `$${i + 1}::text[]`).join(',')}) AS t(${SESSION_COLUMNS.map((c) => `"${c}"`).join(',')})${
+         skipDuplicates ? ' ON CONFLICT ("accessKeyId") DO NOTHING' : ''
+       }`,
+      columns,
     );
   }
+
 
   /**
    * The authentication lookup: by access key id alone, because that is all a
