@@ -1,7 +1,5 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError } from '../../common/errors/domain-error.js';
-import { toErrorResponse } from '../../common/errors/error-response.js';
+import { errorEdge } from '../../common/errors/rest-exception.filter.js';
 
 /**
  * The container-credentials endpoint's error edge: `{"Code","Message"}`, the
@@ -11,12 +9,7 @@ import { toErrorResponse } from '../../common/errors/error-response.js';
 @Catch()
 export class ContainerErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
-    const http = host.switchToHttp();
-    const req = http.getRequest<FastifyRequest>();
-    const reply = http.getResponse<FastifyReply>();
-    const res = toErrorResponse(exception, String(req.id));
-    if (res.unexpected) req.log.error({ err: exception }, 'unexpected error');
-    else if (exception instanceof DomainError && exception.diagnostic) req.log.warn({ code: exception.code }, exception.diagnostic);
+    const { reply, res } = errorEdge(exception, host);
     void reply
       .status(res.status)
       .headers(res.headers)

@@ -336,7 +336,10 @@ export class StsService {
     const details = { ...r.details, durationSeconds: r.durationSeconds, packedPolicySize: packed };
     if (r.role.awsRoleArn) {
       const up = await this.callUpstream(r);
-      const row = upstreamRow({ ...common, arn: up.assumedRoleUser.arn }, up);
+      const row = sessionRow(
+        { ...common, arn: up.assumedRoleUser.arn },
+        { accessKeyId: up.accessKeyId, issuer: 'aws', secretCiphertext: null, tokenHash: null, upstreamRequestId: up.requestId ?? null, issuedAt: new Date(), expiresAt: up.expiration },
+      );
       await this.persist({ row, audit: this.issuedRecordFor(r.actor, r.action, r.role.arn, r.client, row, { ...details, reused: up.reused }) });
       return {
         Credentials: { AccessKeyId: up.accessKeyId, SecretAccessKey: up.secretAccessKey, SessionToken: up.sessionToken, Expiration: up.expiration },
@@ -392,53 +395,21 @@ export class StsService {
   }
 
   /** Mints local-issuer credentials: ASIA key id, secret (stored encrypted) and a session token bound to them (only its hash stored). */
-  private mintLocal(s: {
-    accountId: string;
-    type: 'SessionToken' | 'AssumedRole' | 'FederatedUser';
-    arn: string;
-    callerArn: string;
-    sourceArn: string;
-    principalId: string;
-    roleId?: string;
-    parentAccessKeyId?: string | null;
-    sessionName?: string;
-    sourceIdentity?: string;
-    tags?: Record<string, string>;
-    policy?: string;
-    policyArns?: string[];
-    mfaAt: Date | null;
-    durationSeconds: number;
-    containerTokenId?: string;
-  }): { credentials: StsCredentials; row: NewStsSession } {
+  private mintLocal(s: SessionFields): { credentials: StsCredentials; row: NewStsSession } {
     const accessKeyId = newAccessKeyId('ASIA');
     const secret = newSecretAccessKey();
     const token = newOpaqueToken('cbst_', 48);
     const issuedAt = new Date();
     const expiresAt = new Date(issuedAt.getTime() + s.durationSeconds * 1000);
-    const row: NewStsSession = {
+    const row = sessionRow(s, {
       accessKeyId,
-      accountId: s.accountId,
-      type: s.type,
       issuer: 'local',
-      arn: s.arn,
-      callerArn: s.callerArn,
-      sourceArn: s.sourceArn,
-      parentAccessKeyId: s.parentAccessKeyId ?? null,
-      principalId: s.principalId,
-      roleId: s.roleId ?? null,
-      sessionName: s.sessionName ?? null,
-      sourceIdentity: s.sourceIdentity ?? null,
-      tags: s.tags ?? {},
-      sessionPolicy: s.policy ?? null,
-      policyArns: s.policyArns ?? [],
-      mfaAuthenticatedAt: s.mfaAt,
       secretCiphertext: this.box.encrypt(secret, accessKeyId),
       tokenHash: sha256Hex(token),
       upstreamRequestId: null,
-      containerTokenId: s.containerTokenId ?? null,
       issuedAt,
       expiresAt,
-    };
+    });
     return { credentials: { AccessKeyId: accessKeyId, SecretAccessKey: secret, SessionToken: token, Expiration: expiresAt }, row };
   }
 
@@ -598,47 +569,45 @@ function mapClaims(role: RoleRow, claims: Record<string, unknown>): { tags: Sess
   return { tags, sourceIdentity };
 }
 
-function upstreamRow(
-  s: {
-    accountId: string;
-    arn: string;
-    callerArn: string;
-    sourceArn: string;
-    parentAccessKeyId: string | null;
-    principalId: string;
-    roleId: string;
-    sessionName: string;
-    sourceIdentity?: string;
-    tags: Record<string, string>;
-    policy?: string;
-    policyArns: string[];
-    mfaAt: Date | null;
-    containerTokenId?: string;
-  },
-  up: UpstreamCredentials,
-): NewStsSession {
+/** What every session row says, whichever issuer minted the credential. */
+interface SessionFields {
+  accountId: string;
+  type: 'SessionToken' | 'AssumedRole' | 'FederatedUser';
+  arn: string;
+  callerArn: string;
+  sourceArn: string;
+  principalId: string;
+  roleId?: string;
+  parentAccessKeyId?: string | null;
+  sessionName?: string;
+  sourceIdentity?: string;
+  tags?: Record<string, string>;
+  policy?: string;
+  policyArns?: string[];
+  mfaAt: Date | null;
+  durationSeconds: number;
+  containerTokenId?: string;
+}
+
+type IssuerFields = Pick<NewStsSession, 'accessKeyId' | 'issuer' | 'secretCiphertext' | 'tokenHash' | 'upstreamRequestId' | 'issuedAt' | 'expiresAt'>;
+
+function sessionRow(s: SessionFields, issued: IssuerFields): NewStsSession {
   return {
-    accessKeyId: up.accessKeyId,
+    ...issued,
     accountId: s.accountId,
-    type: 'AssumedRole',
-    issuer: 'aws',
+    type: s.type,
     arn: s.arn,
     callerArn: s.callerArn,
     sourceArn: s.sourceArn,
-    parentAccessKeyId: s.parentAccessKeyId,
+    parentAccessKeyId: s.parentAccessKeyId ?? null,
     principalId: s.principalId,
-    roleId: s.roleId,
-    sessionName: s.sessionName,
+    roleId: s.roleId ?? null,
+    sessionName: s.sessionName ?? null,
     sourceIdentity: s.sourceIdentity ?? null,
-    tags: s.tags,
+    tags: s.tags ?? {},
     sessionPolicy: s.policy ?? null,
-    policyArns: s.policyArns,
+    policyArns: s.policyArns ?? [],
     mfaAuthenticatedAt: s.mfaAt,
-    secretCiphertext: null,
-    tokenHash: null,
-    upstreamRequestId: up.requestId ?? null,
     containerTokenId: s.containerTokenId ?? null,
-    issuedAt: new Date(),
-    expiresAt: up.expiration,
   };
 }
