@@ -80,13 +80,19 @@ export class AuditRepository {
       }
       moved.push(chain, seq.toString(), prev);
     }
+    // The records and the moved heads in one statement (one round trip less while the heads are locked).
+    const n = EVENT_COLUMNS.length;
+    const [headChains, headSeqs, headHashes] = [0, 1, 2].map((k) => moved.filter((_, i) => i % 3 === k));
     await s.query(
-      `INSERT INTO "audit_events" (${EVENT_COLUMNS.map((c) => `"${c}"`).join(',')})
-       SELECT ${EVENT_COLUMNS.map((c, i) => `"${c}"${EVENT_CASTS[i] ?? ''}`).join(',')}
-       FROM unnest(${EVENT_COLUMNS.map((_, i) => `$${i + 1}::text[]`).join(',')}) AS t(${EVENT_COLUMNS.map((c) => `"${c}"`).join(',')})`,
-      columns,
+      `WITH inserted AS (
+         INSERT INTO "audit_events" (${EVENT_COLUMNS.map((c) => `"${c}"`).join(',')})
+         SELECT ${EVENT_COLUMNS.map((c, i) => `"${c}"${EVENT_CASTS[i] ?? ''}`).join(',')}
+         FROM unnest(${EVENT_COLUMNS.map((_, i) => `$${i + 1}::text[]`).join(',')}) AS t(${EVENT_COLUMNS.map((c) => `"${c}"`).join(',')})
+         RETURNING 1)
+       UPDATE "audit_heads" h SET "seq" = v.seq, "hash" = v.hash, "updatedAt" = now()
+         FROM unnest($${n + 1}::text[], $${n + 2}::bigint[], $${n + 3}::text[]) AS v(chain, seq, hash)
+        WHERE h."chain" = v.chain`,
+      [...columns, headChains, headSeqs, headHashes],
     );
-    const rows = chains.map((_, i) => `($${i * 3 + 1}::varchar, $${i * 3 + 2}::bigint, $${i * 3 + 3}::varchar)`).join(',');
-    await s.query(`UPDATE "audit_heads" h SET "seq" = v.seq, "hash" = v.hash, "updatedAt" = now() FROM (VALUES ${rows}) AS v(chain, seq, hash) WHERE h."chain" = v.chain`, moved);
   }
 }
