@@ -39,7 +39,7 @@ async function main() {
   const broker = `http://127.0.0.1:${BROKER_PORT}`;
   const bare = `http://127.0.0.1:${BARE_PORT}`;
   const children = [
-    await startServer(process.execPath, ['dist/src/main.js'], env, `${broker}/health/live`),
+    await startServer(process.execPath, [process.env.BENCH_BROKER_ENTRY ?? 'dist/src/main.js'], env, `${broker}/health/live`),
     await startServer(process.execPath, ['bench/bare-server.mjs'], { PORT: String(BARE_PORT) }, `${bare}/bare`),
   ];
   try {
