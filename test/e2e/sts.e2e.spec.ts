@@ -411,6 +411,24 @@ describe('STS', () => {
       expect(JSON.stringify(list.body)).not.toContain(fresh.sessionToken!);
     });
 
+    it('deleting a user revokes every session it obtained, chained ones included', async () => {
+      const r0 = await role(t, a, trustPolicy(a.accountId), { inline: ASSUME_ANY });
+      const u = await userWithKey(t, a, ASSUME_ANY);
+      const s1 = keysOf((await sts(u.keys, 'assume-role', { RoleArn: r0.arn, RoleSessionName: 'gone1' })).body);
+      const chained = keysOf((await sts(s1, 'assume-role', { RoleArn: r0.arn, RoleSessionName: 'gone2' })).body);
+      const h = bearer(a.rootToken);
+      const base = `/v1/accounts/${a.accountId}/users/${u.userName}`;
+      expect((await t.http.patch(`${base}/access-keys/${u.keys.accessKeyId}`).set(h).send({ status: 'Inactive' })).status).toBe(200);
+      expect((await t.http.delete(`${base}/access-keys/${u.keys.accessKeyId}`).set(h)).status).toBe(204);
+      expect((await t.http.delete(`${base}/inline-policies/p`).set(h)).status).toBe(204);
+      expect((await whoami(chained)).status).toBe(200);
+      expect((await t.http.delete(base).set(h)).status).toBe(204);
+      expect(await refusedWithin(s1, 1000)).toBeLessThan(1000);
+      expect(await refusedWithin(chained, 1000)).toBeLessThan(1000);
+      const rows = await t.prisma.stsSession.findMany({ where: { accessKeyId: { in: [s1.accessKeyId, chained.accessKeyId] } } });
+      expect(rows.every((r) => r.revokedAt !== null)).toBe(true);
+    });
+
     it('needs exactly one scope; another account can neither list nor revoke', async () => {
       expect((await revoke(a, {})).status).toBe(400);
       expect((await revoke(a, { all: true, roleName: 'x' })).status).toBe(400);

@@ -3,6 +3,7 @@ import type { AuthContext, ClientInfo } from '../../common/auth/auth-context.js'
 import { DomainError } from '../../common/errors/domain-error.js';
 import { ErrorCode } from '../../common/errors/error-codes.js';
 import { isValidIamName, isValidIamPath } from '../../common/validation/iam-names.js';
+import { StsSessionsRepository } from '../sts/sts-sessions.repository.js';
 import { PrismaService } from '../../db/prisma.service.js';
 import { AccessKeysRepository } from '../access-keys/access-keys.repository.js';
 import { AccountsRepository } from '../accounts/accounts.repository.js';
@@ -50,6 +51,7 @@ export class UsersService {
     private readonly accessKeys: AccessKeysRepository,
     private readonly accounts: AccountsRepository,
     private readonly throttle: ThrottleService,
+    private readonly stsSessions: StsSessionsRepository,
   ) {}
 
   async require(accountId: string, userName: string): Promise<UserRow> {
@@ -141,7 +143,17 @@ export class UsersService {
         throw new DomainError(ErrorCode.DeleteConflict, `Cannot delete entity, must remove ${remaining.join(', ')} first.`);
       }
       await this.users.delete(tx, accountId, u.id);
-      await this.audit.append(tx, { chain: accountId, action: 'iam:DeleteUser', outcome: 'success', actor: actorOf(auth), resourceArn: principalArnOf(u), client, details: { userName: u.name } });
+      // Every temporary credential the user obtained, directly or by chaining, goes with it.
+      const revoked = await this.stsSessions.revoke(tx, accountId, { principalArn: principalArnOf(u) }, new Date());
+      await this.audit.append(tx, {
+        chain: accountId,
+        action: 'iam:DeleteUser',
+        outcome: 'success',
+        actor: actorOf(auth),
+        resourceArn: principalArnOf(u),
+        client,
+        details: { userName: u.name, revokedSessions: revoked.length },
+      });
     });
   }
 
