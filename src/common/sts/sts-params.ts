@@ -581,6 +581,16 @@ export function parseAssumeRoleWithWebIdentityInput(raw: unknown): AssumeRoleWit
  * Without `maxReason` the message is the constraint form ("Member must have value less than or equal to <max>").
  * A default above `max` is capped at `max`.
  */
+/** A value that may be a session tag's value (AWS's characters and length): for tags that come from token claims. */
+export function isSessionTagValue(value: string): boolean {
+  return value.length <= STS_LIMITS.tagValue.max && TAG_RE.test(value);
+}
+
+/** A value that may be a source identity (AWS's characters and length, no reserved prefix). */
+export function isSourceIdentity(value: string): boolean {
+  return value.length >= STS_LIMITS.sourceIdentity.min && value.length <= STS_LIMITS.sourceIdentity.max && NAME_RE.test(value) && !/^aws:/i.test(value);
+}
+
 export function resolveDuration(requested: number | undefined, bounds: { min: number; max: number; default: number; maxReason?: string }): number {
   if (requested === undefined) return Math.min(bounds.default, bounds.max);
   const v = new Violations();

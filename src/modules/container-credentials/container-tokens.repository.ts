@@ -46,25 +46,11 @@ export class ContainerTokensRepository {
     return this.prisma.containerToken.findUnique({ where: { tokenHash } });
   }
 
-  /**
-   * Revokes the token and every STS session issued with it that is still
-   * unrevoked, with the sessions chained from those (role chaining), in the
-   * caller's transaction. The token row is updated first, so it stays locked
-   * until the transaction ends (see {@link revokedAtLocked}).
-   */
-  async revoke(tx: Tx, accountId: string, id: string, at: Date): Promise<{ token: boolean; sessions: string[] }> {
-    const token = await tx.containerToken.updateMany({ where: { accountId, id, revokedAt: null }, data: { revokedAt: at } });
-    const rows = await tx.$queryRaw<{ accessKeyId: string }[]>`
-      WITH RECURSIVE tree AS (
-        SELECT "accessKeyId" FROM "sts_sessions" WHERE "accountId" = ${accountId} AND "containerTokenId" = CAST(${id} AS uuid)
-        UNION
-        SELECT c."accessKeyId" FROM "sts_sessions" c JOIN tree t ON c."parentAccessKeyId" = t."accessKeyId" WHERE c."accountId" = ${accountId}
-      )
-      UPDATE "sts_sessions" s SET "revokedAt" = ${at}
-      FROM tree WHERE s."accessKeyId" = tree."accessKeyId" AND s."accountId" = ${accountId} AND s."revokedAt" IS NULL
-      RETURNING s."accessKeyId"`;
-    return { token: token.count === 1, sessions: rows.map((r) => r.accessKeyId) };
+  /** Marks the token revoked; false when it already was (its sessions are the STS repository's to revoke). */
+  async revoke(tx: Tx, accountId: string, id: string, at: Date): Promise<boolean> {
+    return (await tx.containerToken.updateMany({ where: { accountId, id, revokedAt: null }, data: { revokedAt: at } })).count === 1;
   }
+
 
   /**
    * The token's revocation time, read after waiting for any revocation in
@@ -75,12 +61,6 @@ export class ContainerTokensRepository {
     const rows = await this.prisma.$queryRaw<{ revokedAt: Date | null }[]>`
       SELECT "revokedAt" FROM "container_tokens" WHERE "accountId" = ${accountId} AND "id" = CAST(${id} AS uuid) FOR SHARE`;
     return rows.length ? rows[0]!.revokedAt : undefined;
-  }
-
-  /** Whether a session issued with this token can still be handed out (not revoked by any path). */
-  async isSessionLive(accountId: string, containerTokenId: string, accessKeyId: string): Promise<boolean> {
-    const n = await this.prisma.stsSession.count({ where: { accountId, containerTokenId, accessKeyId, revokedAt: null, expiresAt: { gt: new Date() } } });
-    return n === 1;
   }
 
   /** Records use; a no-op when an earlier call already recorded a time after `notBefore`. */

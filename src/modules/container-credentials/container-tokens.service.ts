@@ -10,6 +10,7 @@ import { PrismaService } from '../../db/prisma.service.js';
 import { actorOf, AuditService } from '../audit/audit.service.js';
 import { principalOf } from '../auth/signin.service.js';
 import { RolesRepository } from '../roles/roles.repository.js';
+import { StsSessionsRepository } from '../sts/sts-sessions.repository.js';
 import { SessionCredentialsResolver } from '../sts/session-credentials.resolver.js';
 import { StsService } from '../sts/sts.service.js';
 import { UsersRepository, type UserRow } from '../users/users.repository.js';
@@ -107,6 +108,7 @@ export class ContainerTokensService {
     private readonly roles: RolesRepository,
     private readonly sts: StsService,
     private readonly sessions: SessionCredentialsResolver,
+    private readonly stsSessions: StsSessionsRepository,
     private readonly audit: AuditService,
   ) {}
 
@@ -185,20 +187,27 @@ export class ContainerTokensService {
   async revoke(auth: AuthContext, accountId: string, id: string, client: ClientInfo): Promise<void> {
     const t = await this.repo.find(accountId, id);
     if (!t) throw DomainError.noSuchEntity('The container token');
+    await this.revokeWithSessions(t, auth, client);
+  }
+
+  /** The token and every session issued with it (and chained from those), in one audited transaction. */
+  private async revokeWithSessions(t: ContainerTokenRow, actor: AuthContext, client: ClientInfo, reason?: string): Promise<void> {
+    const at = new Date();
     const revoked = await this.prisma.transaction(async (tx) => {
-      const r = await this.repo.revoke(tx, accountId, t.id, new Date());
-      if (r.token || r.sessions.length) {
+      const token = await this.repo.revoke(tx, t.accountId, t.id, at);
+      const sessions = await this.stsSessions.revoke(tx, t.accountId, { containerTokenId: t.id }, at);
+      if (token || sessions.length) {
         await this.audit.append(tx, {
-          chain: accountId,
+          chain: t.accountId,
           action: 'sts:DeleteContainerToken',
           outcome: 'success',
-          actor: actorOf(auth),
+          actor: actorOf(actor),
           resourceArn: t.roleArn,
           client,
-          details: { containerTokenId: t.id, name: t.name, revokedSessions: r.sessions.length },
+          details: { containerTokenId: t.id, name: t.name, revokedSessions: sessions.length, ...(reason ? { reason } : {}) },
         });
       }
-      return r.sessions;
+      return sessions.map((r) => r.accessKeyId);
     });
     this.forget(t.id);
     this.sessions.invalidate(revoked);
@@ -240,7 +249,7 @@ export class ContainerTokensService {
   private async reusable(t: ContainerTokenRow, now: number): Promise<ContainerCredentials | null> {
     const r = this.reuse.get(t.id);
     if (!r) return null;
-    if (r.expiresAt - now <= reuseThresholdMs(t.durationSeconds) || !(await this.repo.isSessionLive(t.accountId, t.id, r.credentials.AccessKeyId))) {
+    if (r.expiresAt - now <= reuseThresholdMs(t.durationSeconds) || !(await this.stsSessions.isLive(t.accountId, r.credentials.AccessKeyId, t.id))) {
       this.reuse.delete(t.id);
       return null;
     }
@@ -301,23 +310,7 @@ export class ContainerTokensService {
   private async refuseIfRevokedMeanwhile(t: ContainerTokenRow, ctx: AuthContext, client: ClientInfo): Promise<void> {
     const revokedAt = await this.repo.revokedAtLocked(t.accountId, t.id);
     if (revokedAt === null) return;
-    const sessions = await this.prisma.transaction(async (tx) => {
-      const r = await this.repo.revoke(tx, t.accountId, t.id, new Date());
-      if (r.sessions.length) {
-        await this.audit.append(tx, {
-          chain: t.accountId,
-          action: 'sts:DeleteContainerToken',
-          outcome: 'success',
-          actor: actorOf(ctx),
-          resourceArn: t.roleArn,
-          client,
-          details: { containerTokenId: t.id, name: t.name, revokedSessions: r.sessions.length, reason: 'issued while the token was being revoked' },
-        });
-      }
-      return r.sessions;
-    });
-    this.sessions.invalidate(sessions);
-    this.forget(t.id);
+    await this.revokeWithSessions(t, ctx, client, 'issued while the token was being revoked');
     throw INVALID_TOKEN();
   }
 

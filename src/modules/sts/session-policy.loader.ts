@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { parsePolicyDocument, type PolicyDocument } from '../../common/policy/policy-document.js';
+import { sessionPolicyDocuments } from '../../common/sts/sts-params.js';
 import { BUILTIN_BY_ARN } from '../policies/builtin-policies.js';
 import { PoliciesRepository } from '../policies/policies.repository.js';
 
@@ -16,7 +17,7 @@ export class SessionPolicyLoader {
   async load(accountId: string, inline: string | null, policyArns: string[], required: boolean): Promise<PolicyDocument[] | undefined> {
     if (!inline && policyArns.length === 0) return required ? [] : undefined;
     const docs: PolicyDocument[] = [];
-    if (inline) docs.push(parsePolicyDocument(inline));
+    docs.push(...sessionPolicyDocuments({ Policy: inline ?? undefined }));
     for (const arn of policyArns) {
       const text = BUILTIN_BY_ARN.get(arn)?.document ?? (await this.policies.findManagedByArn(accountId, arn))?.document;
       if (text) docs.push(parsePolicyDocument(text));

@@ -10,6 +10,8 @@ export type NewStsSession = Omit<StsSession, 'revokedAt' | 'tags' | 'policyArns'
 export interface RevocationScope {
   /** One session and every session obtained with it (role chaining). */
   accessKeyId?: string;
+  /** Every session issued through a container token, and every session obtained with those. */
+  containerTokenId?: string;
   /** Sessions of a principal: matched against the session ARN, its caller and the long-term identity at the start of its chain. */
   principalArn?: string;
   /** Sessions of a role. */
@@ -75,6 +77,12 @@ export class StsSessionsRepository {
     return this.prisma.stsSession.findUnique({ where: { accessKeyId } });
   }
 
+  /** Whether a session can still be used: not revoked (by any path), not expired; optionally issued through this container token. */
+  async isLive(accountId: string, accessKeyId: string, containerTokenId?: string): Promise<boolean> {
+    const n = await this.prisma.stsSession.count({ where: { accountId, accessKeyId, ...(containerTokenId ? { containerTokenId } : {}), revokedAt: null, expiresAt: { gt: new Date() } } });
+    return n === 1;
+  }
+
   list(accountId: string, f: { roleId?: string; principalArn?: string; activeOnly: boolean; limit: number }, db: Db = this.prisma): Promise<StsSessionRow[]> {
     const now = new Date();
     return db.stsSession.findMany({
@@ -99,10 +107,16 @@ export class StsSessionsRepository {
     if (scope.roleId) conds.push(Prisma.sql`s."roleId" = ${scope.roleId}`);
     if (scope.issuedBefore) conds.push(Prisma.sql`s."issuedAt" < ${scope.issuedBefore}`);
     const where = Prisma.join(conds, ' AND ');
-    if (scope.accessKeyId) {
+    // A session or a container token names the roots of a tree: the sessions chained from them go too.
+    const root = scope.accessKeyId
+      ? Prisma.sql`"accessKeyId" = ${scope.accessKeyId}`
+      : scope.containerTokenId
+        ? Prisma.sql`"containerTokenId" = CAST(${scope.containerTokenId} AS uuid)`
+        : null;
+    if (root) {
       return tx.$queryRaw<RevokedSession[]>`
         WITH RECURSIVE tree AS (
-          SELECT "accessKeyId" FROM "sts_sessions" WHERE "accountId" = ${accountId} AND "accessKeyId" = ${scope.accessKeyId}
+          SELECT "accessKeyId" FROM "sts_sessions" WHERE "accountId" = ${accountId} AND ${root}
           UNION
           SELECT c."accessKeyId" FROM "sts_sessions" c JOIN tree t ON c."parentAccessKeyId" = t."accessKeyId" WHERE c."accountId" = ${accountId}
         )

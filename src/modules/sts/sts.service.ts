@@ -8,6 +8,8 @@ import { newAccessKeyId, newOpaqueToken, newSecretAccessKey, sha256Hex } from '.
 import { parsePolicyDocument, type PolicyDocument } from '../../common/policy/policy-document.js';
 import { evaluatePolicies, type ConditionValue } from '../../common/policy/policy-evaluator.js';
 import {
+  isSessionTagValue,
+  isSourceIdentity,
   packedPolicySize,
   parseAssumeRoleInput,
   parseAssumeRoleWithWebIdentityInput,
@@ -179,8 +181,8 @@ export class StsService {
       }
       const sourceIdentity = input.SourceIdentity ?? inherited;
 
+      // What this request adds to the caller's condition keys (identityAllows adds those itself).
       const requestKeys: Record<string, ConditionValue> = {
-        ...this.authz.conditionKeys(auth, client),
         'aws:MultiFactorAuthPresent': mfaAt !== null,
         'sts:RoleSessionName': input.RoleSessionName,
         ...(input.ExternalId !== undefined ? { 'sts:ExternalId': input.ExternalId } : {}),
@@ -196,7 +198,7 @@ export class StsService {
       // …and the role's trust policy must name it.
       const trustActions = ['sts:AssumeRole', ...(input.Tags.length ? ['sts:TagSession'] : []), ...(input.SourceIdentity ? ['sts:SetSourceIdentity'] : [])];
       const principals = auth.session?.roleArn ? [auth.session.roleArn, auth.principal.arn] : [auth.principal.arn];
-      if (!this.trusts(role, trustActions, 'AWS', principals, requestKeys)) throw denied('sts:AssumeRole', role.arn, auth.principal.arn);
+      if (!this.trusts(role, trustActions, 'AWS', principals, { ...this.authz.conditionKeys(auth, client), ...requestKeys })) throw denied('sts:AssumeRole', role.arn, auth.principal.arn);
 
       const chained = auth.session?.type === 'AssumedRole';
       const durationSeconds = chained
@@ -540,8 +542,6 @@ function claimKeys(id: VerifiedWebIdentity): Record<string, ConditionValue> {
   return keys;
 }
 
-const TAG_VALUE_RE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
-const SOURCE_IDENTITY_RE = /^[\w+=,.@-]{2,64}$/;
 
 /** The role's claim mapping applied to a verified token: session tags and source identity. */
 function mapClaims(role: RoleRow, claims: Record<string, unknown>): { tags: SessionTag[]; sourceIdentity?: string } {
@@ -554,7 +554,7 @@ function mapClaims(role: RoleRow, claims: Record<string, unknown>): { tags: Sess
   for (const [key, claim] of Object.entries(mapping.sessionTags ?? {})) {
     const value = scalar(claim);
     if (value === undefined) continue;
-    if (value.length > 256 || !TAG_VALUE_RE.test(value)) {
+    if (!isSessionTagValue(value)) {
       throw new DomainError(ErrorCode.IDPRejectedClaim, `The token's claim "${claim}" cannot be a session tag value.`);
     }
     tags.push({ Key: key, Value: value });
@@ -562,7 +562,7 @@ function mapClaims(role: RoleRow, claims: Record<string, unknown>): { tags: Sess
   let sourceIdentity: string | undefined;
   if (mapping.sourceIdentity) {
     sourceIdentity = scalar(mapping.sourceIdentity);
-    if (sourceIdentity !== undefined && (!SOURCE_IDENTITY_RE.test(sourceIdentity) || /^aws:/i.test(sourceIdentity))) {
+    if (sourceIdentity !== undefined && !isSourceIdentity(sourceIdentity)) {
       throw new DomainError(ErrorCode.IDPRejectedClaim, `The token's claim "${mapping.sourceIdentity}" cannot be a source identity (2–64 characters of [\\w+=,.@-]).`);
     }
   }
