@@ -14,6 +14,7 @@ import { AccountsController } from './accounts/accounts.controller.js';
 import { AccountsRepository } from './accounts/accounts.repository.js';
 import { AccountsService } from './accounts/accounts.service.js';
 import { PasswordPolicyService } from './accounts/password-policy.service.js';
+import { AccessGate } from './auth/access-gate.service.js';
 import { AuthGuard } from './auth/auth.guard.js';
 import { SessionsRepository } from './auth/sessions.repository.js';
 import { SignInController } from './auth/signin.controller.js';
@@ -50,6 +51,7 @@ import { ROLES_CONTROLLERS, ROLES_PROVIDERS } from './roles/roles.wiring.js';
 import { OIDC_CONTROLLERS, OIDC_PROVIDERS } from './oidc/oidc.wiring.js';
 import { STS_CONTROLLERS, STS_PROVIDERS } from './sts/sts.wiring.js';
 import { CONTAINER_CONTROLLERS, CONTAINER_PROVIDERS } from './container-credentials/container.wiring.js';
+import { AWS_QUERY_CONTROLLERS, AWS_QUERY_PROVIDERS } from './aws-query/aws-query.wiring.js';
 
 /**
  * Identity: accounts, root and IAM users, groups, roles, policies, console
@@ -79,6 +81,7 @@ import { CONTAINER_CONTROLLERS, CONTAINER_PROVIDERS } from './container-credenti
     ...OIDC_CONTROLLERS,
     ...STS_CONTROLLERS,
     ...CONTAINER_CONTROLLERS,
+    ...AWS_QUERY_CONTROLLERS,
   ],
   providers: [
     AccountsRepository,
@@ -108,6 +111,7 @@ import { CONTAINER_CONTROLLERS, CONTAINER_PROVIDERS } from './container-credenti
     PasswordHasher,
     PasswordService,
     AuthorizationService,
+    AccessGate,
     IdentityPolicyCache,
     PasswordStrategy,
     ConsoleSessionStrategy,
@@ -119,7 +123,8 @@ import { CONTAINER_CONTROLLERS, CONTAINER_PROVIDERS } from './container-credenti
     ...OIDC_PROVIDERS,
     ...STS_PROVIDERS,
     ...CONTAINER_PROVIDERS,
+    ...AWS_QUERY_PROVIDERS,
   ],
-  exports: [OperatorsService, AccountsService, AuthorizationService, UsersRepository, AccessKeysService, MasterKeyRotationService],
+  exports: [OperatorsService, AccountsService, AuthorizationService, AccessGate, RESOURCE_LOOKUP, UsersRepository, AccessKeysService, MasterKeyRotationService],
 })
 export class IdentityModule {}

@@ -17,9 +17,8 @@ import {
 import { RESOURCE_LOOKUP, type ResourceLookup } from '../../common/auth/resource.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { ErrorCode } from '../../common/errors/error-codes.js';
-import { actorOf, AuditService } from '../audit/audit.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { AuthorizationService } from '../policies/authorization.service.js';
+import { AccessGate } from './access-gate.service.js';
 
 type AuthedRequest = FastifyRequest & { auth?: AuthContext };
 
@@ -61,8 +60,7 @@ export function credentialKind(req: FastifyRequest): AuthMethod | null {
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly authz: AuthorizationService,
-    private readonly audit: AuditService,
+    private readonly gate: AccessGate,
     private readonly metrics: MetricsService,
     @Inject(RESOURCE_LOOKUP) private readonly lookup: ResourceLookup,
   ) {}
@@ -119,34 +117,16 @@ export class AuthGuard implements CanActivate {
         : new DomainError(ErrorCode.PasswordResetRequired, 'You must change your password before doing anything else.');
     }
 
-    if (sec.rootOnly && auth.principal.kind !== 'Root') return this.deny(req, auth, 'root-only task', '');
+    const details = () => ({ route: req.routeOptions?.url, method: req.method });
+    if (sec.rootOnly && auth.principal.kind !== 'Root') return this.gate.deny(auth, 'root-only task', '', clientInfoOf(req), details());
     const spec = sec.action;
     if (spec) {
       const resource = await spec.resource(req, auth, this.lookup);
-      // A restricted session (enroll MFA / change password first) acts on itself only.
-      if (auth.restriction && resource !== auth.principal.arn) return this.deny(req, auth, spec.action, resource);
-      if (!(await this.authz.isAllowed(auth, spec.action, resource, clientInfoOf(req)))) return this.deny(req, auth, spec.action, resource);
+      await this.gate.authorize(auth, spec.action, resource, clientInfoOf(req), details());
       return true;
     }
     if (sec.rootOnly || sec.authenticatedOnly) return true;
-    return this.deny(req, auth, 'undeclared route', '');
-  }
-
-  private async deny(req: FastifyRequest, auth: AuthContext, action: string, resource: string): Promise<never> {
-    this.metrics.refusals.inc({ code: ErrorCode.AccessDenied });
-    if (auth.accountId) {
-      await this.audit.record({
-        chain: auth.accountId,
-        action,
-        outcome: 'denied',
-        errorCode: ErrorCode.AccessDenied,
-        actor: actorOf(auth),
-        resourceArn: resource || null,
-        client: clientInfoOf(req),
-        details: { route: req.routeOptions?.url, method: req.method },
-      });
-    }
-    throw DomainError.accessDenied(action.includes(':') ? action : undefined, resource || undefined);
+    return this.gate.deny(auth, 'undeclared route', '', clientInfoOf(req), details());
   }
 
   /**
