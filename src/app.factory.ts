@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import { ValidationPipe } from '@nestjs/common';
+import { type ExceptionFilter, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -17,6 +17,9 @@ import { MAX_BODY_DEPTH, nestedDeeperThan, VALIDATION_OPTIONS, validationErrorOf
 import { describeConfig, type AppConfig } from './config/app-config.js';
 import { Migrator, MigrationError } from './db/migrator.js';
 import { openSqlDriver, type SqlDriver } from './db/sql-driver.js';
+import { AWS_QUERY_ROUTES, AwsQueryExceptionFilter } from './modules/aws-query/aws-query-exception.filter.js';
+import { GRAPHQL_PATH } from './modules/graphql/graphql-api.module.js';
+import { GraphqlHttpEdge } from './modules/graphql/graphql-http-edge.filter.js';
 import { MetricsService } from './modules/metrics/metrics.service.js';
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._-]{8,64}$/;
@@ -101,7 +104,14 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
   app.useGlobalPipes(
     new ValidationPipe({ ...VALIDATION_OPTIONS, transform: true, exceptionFactory: (errors) => validationErrorOf(errors) }),
   );
-  app.useGlobalFilters(new RestExceptionFilter());
+  // AWS Query (POST /): the form body stays bytes (the SigV4 payload hash needs them, and the
+  // transport parses strictly: duplicates, bad escapes and non-UTF-8 are errors). Its errors are
+  // XML, also those Fastify raises before the handler (body limit, content type).
+  app.useBodyParser('application/x-www-form-urlencoded', { bodyLimit: BODY_LIMIT_BYTES }, (_req, body, done) => done(null, body));
+  const queryEdge = new AwsQueryExceptionFilter();
+  // GraphQL: errors raised before Apollo runs (malformed JSON, body limit) in GraphQL's format.
+  const edges = new Map<string, ExceptionFilter>([...AWS_QUERY_ROUTES.map((route) => [route, queryEdge] as const), [GRAPHQL_PATH, new GraphqlHttpEdge()]]);
+  app.useGlobalFilters(new RestExceptionFilter(edges));
   app.enableShutdownHooks();
 
   const doc = SwaggerModule.createDocument(

@@ -6,6 +6,7 @@ import type { SqlDriver } from './db/sql-driver.js';
 import { AuditModule } from './modules/audit/audit.module.js';
 import { AwsModule } from './modules/aws/aws.module.js';
 import { HealthController } from './modules/health/health.controller.js';
+import { GraphqlApiModule } from './modules/graphql/graphql-api.module.js';
 import { IdentityModule } from './modules/identity.module.js';
 import { MetricsController } from './modules/metrics/metrics.controller.js';
 import { MetricsService } from './modules/metrics/metrics.service.js';
@@ -28,7 +29,7 @@ export class AppModule {
   static forRoot(config: AppConfig, driver: SqlDriver): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(config, driver), SharedModule.forRoot(config), AuditModule, AwsModule, IdentityModule],
+      imports: [CoreModule.forRoot(config, driver), SharedModule.forRoot(config), AuditModule, AwsModule, IdentityModule, GraphqlApiModule.forRoot(config)],
       controllers: [HealthController, MetricsController],
     };
   }

@@ -31,6 +31,8 @@ export const USAGE = `credbroker <command> [options]
   keygen [--id ID]                print a new master key for MASTER_KEY
   rotate-master-key               re-encrypt every secret at rest under MASTER_KEY
                                   (run with MASTER_KEYS_OLD=<previous key>)
+  audit verify|digest|prune|public-key …
+                                  audit chain integrity (credbroker audit --help)
 
   credential-process --endpoint URL [--role-arn ARN ...]
                                   print temporary credentials from a running broker

@@ -12,6 +12,10 @@ if (cmd === 'credential-process' || cmd === 'exec') {
   const code = await runCredentialCommand(cmd, argv.slice(1));
   // Exit once stdout has been handed over (a pipe to the AWS CLI may still be draining).
   process.stdout.write('', () => process.exit(code));
+} else if (cmd === 'audit') {
+  const { runAuditCli } = await import('./audit.js');
+  const code = await runAuditCli(argv.slice(1));
+  process.stdout.write('', () => process.exit(code));
 } else {
   const { runAdminCli } = await import('./admin.js');
   await runAdminCli(argv);

@@ -69,6 +69,10 @@ export interface AppConfig {
   fastPasswordHashing: boolean;
   aws: AwsUpstreamConfig;
   sts: StsConfig;
+  /** Identical failed authentications within this window are counted on one audit record (AUDIT_FAILURE_WINDOW_MS). */
+  auditFailureWindowMs: number;
+  /** Seconds between signed audit digests of every chain (AUDIT_DIGEST_INTERVAL_SECONDS; 0 = off). */
+  auditDigestIntervalSeconds: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -231,6 +235,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     fastPasswordHashing,
     aws: awsUpstreamConfig(env),
     sts: stsConfig(env, nodeEnv),
+    auditFailureWindowMs: int(env, 'AUDIT_FAILURE_WINDOW_MS', 10_000, 100, 3_600_000),
+    auditDigestIntervalSeconds: int(env, 'AUDIT_DIGEST_INTERVAL_SECONDS', 3600, 0, 30 * 86_400),
   };
 }
 

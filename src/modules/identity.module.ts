@@ -52,6 +52,7 @@ import { OIDC_CONTROLLERS, OIDC_PROVIDERS } from './oidc/oidc.wiring.js';
 import { STS_CONTROLLERS, STS_PROVIDERS } from './sts/sts.wiring.js';
 import { CONTAINER_CONTROLLERS, CONTAINER_PROVIDERS } from './container-credentials/container.wiring.js';
 import { AWS_QUERY_CONTROLLERS, AWS_QUERY_PROVIDERS } from './aws-query/aws-query.wiring.js';
+import { GRAPHQL_PROVIDERS } from './graphql/graphql.wiring.js';
 
 /**
  * Identity: accounts, root and IAM users, groups, roles, policies, console
@@ -124,6 +125,7 @@ import { AWS_QUERY_CONTROLLERS, AWS_QUERY_PROVIDERS } from './aws-query/aws-quer
     ...STS_PROVIDERS,
     ...CONTAINER_PROVIDERS,
     ...AWS_QUERY_PROVIDERS,
+    ...GRAPHQL_PROVIDERS,
   ],
   exports: [OperatorsService, AccountsService, AuthorizationService, AccessGate, RESOURCE_LOOKUP, UsersRepository, AccessKeysService, MasterKeyRotationService],
 })

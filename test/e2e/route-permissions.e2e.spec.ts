@@ -116,6 +116,8 @@ async function declaredRoutes(t: TestApp): Promise<RouteInfo[]> {
  * MFA or change its password.
  */
 const EXPECTED: string[] = [
+  'GET / → public',
+  'POST / → public',
   'GET /health/live → public',
   'GET /health/ready → public',
   'GET /metrics → public',
@@ -126,6 +128,12 @@ const EXPECTED: string[] = [
   'GET /v1/accounts/:accountId/access-key-report → action iam:GetCredentialReport on *',
   'DELETE /v1/accounts/:accountId/alias → action iam:DeleteAccountAlias on *',
   'PUT /v1/accounts/:accountId/alias → action iam:CreateAccountAlias on *',
+  'GET /v1/accounts/:accountId/audit/digests → action audit:ListDigests on arn:aws:iam::<accountId>:root',
+  'POST /v1/accounts/:accountId/audit/digests → action audit:CreateDigest on arn:aws:iam::<accountId>:root',
+  'GET /v1/accounts/:accountId/audit/export → action audit:Export on arn:aws:iam::<accountId>:root',
+  'POST /v1/accounts/:accountId/audit/prune → action audit:ManageRetention on arn:aws:iam::<accountId>:root',
+  'GET /v1/accounts/:accountId/audit/retention → action audit:GetRetention on arn:aws:iam::<accountId>:root',
+  'PUT /v1/accounts/:accountId/audit/retention → action audit:ManageRetention on arn:aws:iam::<accountId>:root',
   'PUT /v1/accounts/:accountId/aws-link → operator',
   'POST /v1/accounts/:accountId/change-password → action iam:ChangePassword on <caller> (restricted session ok: password-change)',
   'GET /v1/accounts/:accountId/container-tokens → action sts:ListContainerTokens on arn:aws:iam::<accountId>:root',
@@ -212,6 +220,7 @@ const EXPECTED: string[] = [
   'POST /v1/accounts/:accountId/users/:userName/mfa-devices/enable → action iam:EnableMFADevice on arn:aws:iam::<accountId>:user/<path>/<userName> (restricted session ok: mfa-enrollment)',
   'POST /v1/accounts/:accountId/users/:userName/tags → action iam:TagUser on arn:aws:iam::<accountId>:user/<path>/<userName>',
   'POST /v1/accounts/:accountId/users/:userName/untag → action iam:UntagUser on arn:aws:iam::<accountId>:user/<path>/<userName>',
+  'GET /v1/audit/public-keys → public',
   'GET /v1/caller-identity → authenticated-only (restricted session ok: mfa-enrollment, password-change)',
   'GET /v1/container-credentials → public',
   'POST /v1/root/password-reset → public',

@@ -137,6 +137,9 @@ describe(`tenant isolation: another account cannot read, change or delete (${DB_
       containerTokens: (await t.prisma.containerToken.findMany({ where, orderBy: { id: 'asc' } })).map((c) => withoutKeys(c, ['tokenHash'])),
       // Nothing B does is written into A's audit chain (B's refusals belong to B).
       auditEvents: await t.prisma.auditEvent.count({ where: { chain: A.accountId } }),
+      auditDigests: await t.prisma.auditDigest.count({ where: { chain: A.accountId } }),
+      auditSettings: await t.prisma.auditSetting.findMany({ where: { chain: A.accountId } }),
+      auditAnchors: await t.prisma.auditAnchor.findMany({ where: { chain: A.accountId } }),
     };
     return JSON.parse(JSON.stringify(db, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
   }
@@ -182,6 +185,7 @@ describe(`tenant isolation: another account cannot read, change or delete (${DB_
       `/oidc-providers/${fx.looseOidcProvider}`,
       '/sts/sessions?active=false',
       '/container-tokens',
+      '/audit/retention',
     ];
     const http: Record<string, unknown> = {};
     for (const p of reads) http[p || '/'] = await readAsA(base + p);
@@ -389,6 +393,13 @@ describe(`tenant isolation: another account cannot read, change or delete (${DB_
     { route: 'POST /v1/accounts/:accountId/container-tokens', body: () => ({ name: uniq('mallory-'), roleArn: fx.roleArn }) },
     { route: 'GET /v1/accounts/:accountId/container-tokens' },
     { route: 'DELETE /v1/accounts/:accountId/container-tokens/:id', params: { id: fx.looseContainerToken } },
+    // audit integrity (digests, export, retention)
+    { route: 'GET /v1/accounts/:accountId/audit/digests' },
+    { route: 'POST /v1/accounts/:accountId/audit/digests' },
+    { route: 'GET /v1/accounts/:accountId/audit/export' },
+    { route: 'GET /v1/accounts/:accountId/audit/retention' },
+    { route: 'PUT /v1/accounts/:accountId/audit/retention', body: () => ({ retentionDays: 1 }) },
+    { route: 'POST /v1/accounts/:accountId/audit/prune' },
   ];
 
   it('the table covers every route under /v1/accounts/:accountId', () => {

@@ -21,7 +21,15 @@ export function errorEdge(exception: unknown, host: ArgumentsHost): { reply: Fas
 /** The REST transport's error edge: `{ error: { code, message, requestId } }`. */
 @Catch()
 export class RestExceptionFilter implements ExceptionFilter {
-  catch(exception: unknown, host: ArgumentsHost): void {
+  /** Other transports' edges by route (errors raised before a handler runs reach only the global filter). */
+  constructor(private readonly routeEdges: ReadonlyMap<string, ExceptionFilter> = new Map()) {}
+
+  catch(exception: unknown, host: ArgumentsHost): unknown {
+    // GraphQL resolvers: hand the error back to GraphQL, whose edge (modules/graphql/graphql-error-table.ts) maps and logs it.
+    if (host.getType<string>() === 'graphql') return exception;
+    const route = host.switchToHttp().getRequest<FastifyRequest>().routeOptions?.url;
+    const edge = route === undefined ? undefined : this.routeEdges.get(route);
+    if (edge) return void edge.catch(exception, host);
     const { reply, res } = errorEdge(exception, host);
     void reply.status(res.status).headers(res.headers).send(res.body);
   }

@@ -6,7 +6,8 @@ import { SecretBox } from '../../common/crypto/secret-box.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { ErrorCode } from '../../common/errors/error-codes.js';
 import { headersFromRaw, parseSigV4, SigV4Error, verifySigV4, type ParsedSigV4, type SigV4Request } from '../../common/sigv4/index.js';
-import { AuditService, PLATFORM_CHAIN } from '../audit/audit.service.js';
+import { PLATFORM_CHAIN } from '../audit/audit.service.js';
+import { FailureAggregator } from '../audit/failure-aggregator.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { principalOf } from '../auth/signin.service.js';
 import { AccessKeysRepository } from './access-keys.repository.js';
@@ -22,9 +23,6 @@ export interface TemporaryCredentialResolver {
 }
 export const TEMPORARY_CREDENTIALS = Symbol('TemporaryCredentialResolver');
 
-/** Identical failures (same key, code and address) are audited once per window. */
-const FAILURE_AUDIT_WINDOW_MS = 10_000;
-
 const INVALID_KEY = 'The security token included in the request is invalid.';
 
 /** Builds the verifier's view of a Fastify request: raw path and query, raw headers, raw body. */
@@ -39,13 +37,11 @@ export function sigv4RequestOf(req: FastifyRequest): SigV4Request {
 /** Authenticates requests signed with AWS Signature Version 4 using broker-issued keys. */
 @Injectable()
 export class SigV4Authenticator {
-  private readonly recentFailures = new Map<string, number>();
-
   constructor(
     private readonly repo: AccessKeysRepository,
     private readonly cache: KeyCache,
     private readonly usage: UsageRecorder,
-    private readonly audit: AuditService,
+    private readonly failures: FailureAggregator,
     private readonly metrics: MetricsService,
     @Inject(SecretBox) private readonly box: SecretBox,
     @Optional() @Inject(TEMPORARY_CREDENTIALS) private readonly temporary?: TemporaryCredentialResolver,
@@ -105,18 +101,16 @@ export class SigV4Authenticator {
     return context;
   }
 
-  /** Audits a refused signature (identical ones once per window) without any secret. */
+  /**
+   * Audits a refused signature without any secret; identical failures (same
+   * key, code and address) within AUDIT_FAILURE_WINDOW_MS are counted on one
+   * summary record (FailureAggregator). Unknown keys go to the platform chain.
+   */
   private async refused(err: DomainError, parsed: ParsedSigV4 | null, req: FastifyRequest): Promise<void> {
     this.metrics.refusals.inc({ code: err.code });
     const keyId = parsed?.credential.accessKeyId ?? null;
-    const dedupe = `${keyId}|${err.code}|${req.ip}`;
-    const now = Date.now();
-    const last = this.recentFailures.get(dedupe);
-    if (last !== undefined && now - last < FAILURE_AUDIT_WINDOW_MS) return;
-    this.recentFailures.set(dedupe, now);
-    if (this.recentFailures.size > 10_000) this.recentFailures.clear();
     const row = keyId && /^AKIA[A-Z2-7]{16}$/.test(keyId) ? await this.repo.findForAuthentication(keyId).catch(() => null) : null;
-    await this.audit.record({
+    await this.failures.failed({
       chain: row?.accountId ?? PLATFORM_CHAIN,
       action: 'sts:AuthenticateRequest',
       outcome: 'denied',
@@ -124,6 +118,6 @@ export class SigV4Authenticator {
       actor: row ? { arn: principalOf(row.user).arn, type: principalOf(row.user).kind, accessKeyId: row.id } : null,
       client: clientInfoOf(req),
       details: { accessKeyId: keyId, method: req.method, route: req.routeOptions?.url ?? null, reason: err.message.slice(0, 200) },
-    });
+    }, keyId?.slice(0, 128) ?? null);
   }
 }

@@ -36,7 +36,9 @@ export function actorOf(auth: AuthContext): AuditActor {
     arn: auth.principal.arn,
     type: auth.principal.kind,
     accessKeyId: auth.accessKeyId,
-    sessionName: auth.principal.kind === 'AssumedRole' ? auth.principal.name : undefined,
+    // Role sessions are named by their session name, federated users by the name they were given.
+    sessionName: auth.principal.kind === 'AssumedRole' || auth.principal.kind === 'FederatedUser' ? auth.principal.name : undefined,
+    sourceIdentity: auth.session?.sourceIdentity,
     mfa: auth.mfa.present,
   };
 }

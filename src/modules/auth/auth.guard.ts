@@ -1,5 +1,6 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { GqlExecutionContext } from '@nestjs/graphql';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import passport from 'passport';
 import type { AuthContext, AuthMethod } from '../../common/auth/auth-context.js';
@@ -89,13 +90,17 @@ export class AuthGuard implements CanActivate {
   }
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
-    if (ctx.getType() !== 'http') return false;
+    const type = ctx.getType<string>();
+    if (type !== 'http' && type !== 'graphql') return false;
     const sec = this.security(ctx);
     if (sec.isPublic) return true;
-    const req = ctx.switchToHttp().getRequest<AuthedRequest>();
-    const res = ctx.switchToHttp().getResponse<FastifyReply>();
+    // GraphQL: the Fastify request and reply are on the resolver's context; one operation may run
+    // several guarded fields, which share the request's authentication.
+    const gql = type === 'graphql' ? GqlExecutionContext.create(ctx).getContext<{ req: AuthedRequest; reply: FastifyReply }>() : null;
+    const req = gql ? gql.req : ctx.switchToHttp().getRequest<AuthedRequest>();
+    const res = gql ? gql.reply : ctx.switchToHttp().getResponse<FastifyReply>();
 
-    const auth = await this.authenticate(sec.methods, req, res);
+    const auth = gql && req.auth && sec.methods.includes(req.auth.method) ? req.auth : await this.authenticate(sec.methods, req, res);
     if (!auth) {
       this.metrics.refusals.inc({ code: ErrorCode.MissingAuthenticationToken });
       throw new DomainError(ErrorCode.MissingAuthenticationToken, 'This request needs valid credentials.');

@@ -9,6 +9,7 @@ import { APP_CONFIG } from '../../db/database.module.js';
 import { PrismaService } from '../../db/prisma.service.js';
 import { AccountsRepository, type AccountRow } from '../accounts/accounts.repository.js';
 import { AuditService, PLATFORM_CHAIN } from '../audit/audit.service.js';
+import { FailureAggregator } from '../audit/failure-aggregator.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { MfaService } from '../mfa/mfa.service.js';
 import { PasswordService } from '../passwords/password.service.js';
@@ -80,6 +81,7 @@ export class SignInService {
     private readonly authz: AuthorizationService,
     private readonly audit: AuditService,
     private readonly metrics: MetricsService,
+    private readonly failures: FailureAggregator,
   ) {}
 
   /** Keyed by what was typed, so unknown principals are throttled like known ones. */
@@ -105,7 +107,8 @@ export class SignInService {
     if (!ok || !account || !user) {
       const locked = await this.throttle.recordFailure(throttle);
       this.metrics.signIns.inc({ outcome: 'failure' });
-      await this.audit.record({
+      // Identical failures (same typed principal, address) within the window are counted on one record.
+      await this.failures.failed({
         chain: account?.id ?? PLATFORM_CHAIN,
         action: 'signin:ConsoleLogin',
         outcome: 'denied',
@@ -113,7 +116,7 @@ export class SignInService {
         actor: user ? { arn: principalOf(user).arn, type: principalOf(user).kind } : null,
         client,
         details: { account: input.account.slice(0, 64), userName: input.userName?.slice(0, 64), email: input.email?.slice(0, 254), lockedOut: locked },
-      });
+      }, `${throttle.principalKey}|${locked}`.slice(0, 400));
       throw FAILED();
     }
     const policy = await this.passwords.policy(account.id);
@@ -167,6 +170,7 @@ export class SignInService {
     await this.throttle.recordFailure(subject, 'mfa');
     this.metrics.signIns.inc({ outcome: 'mfa_failure' });
     const p = principalOf(v.user);
+    // Each MFA failure is recorded: the MFA throttle already bounds how many there can be.
     await this.audit.record({ chain: v.account.id, action: 'signin:ConsoleLogin', outcome: 'denied', errorCode: ErrorCode.InvalidAuthenticationCode, actor: { arn: p.arn, type: p.kind }, client, details: { step: 'mfa' } });
     return false;
   }

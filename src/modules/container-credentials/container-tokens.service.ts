@@ -7,7 +7,8 @@ import { parseAssumeRoleInput } from '../../common/sts/sts-params.js';
 import type { AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../db/database.module.js';
 import { PrismaService } from '../../db/prisma.service.js';
-import { actorOf, AuditService } from '../audit/audit.service.js';
+import { actorOf, AuditService, PLATFORM_CHAIN } from '../audit/audit.service.js';
+import { FailureAggregator } from '../audit/failure-aggregator.js';
 import { principalOf } from '../auth/signin.service.js';
 import { RolesRepository } from '../roles/roles.repository.js';
 import { StsSessionsRepository } from '../sts/sts-sessions.repository.js';
@@ -110,6 +111,7 @@ export class ContainerTokensService {
     private readonly sessions: SessionCredentialsResolver,
     private readonly stsSessions: StsSessionsRepository,
     private readonly audit: AuditService,
+    private readonly failures: FailureAggregator,
   ) {}
 
   get fullUri(): string {
@@ -219,22 +221,22 @@ export class ContainerTokensService {
     if (!presented) {
       throw new DomainError(ErrorCode.MissingAuthenticationToken, 'The request needs the container credentials token in the Authorization header.');
     }
-    if (presented.length > MAX_PRESENTED_TOKEN || !presented.startsWith(CONTAINER_TOKEN_PREFIX)) throw INVALID_TOKEN();
+    if (presented.length > MAX_PRESENTED_TOKEN || !presented.startsWith(CONTAINER_TOKEN_PREFIX)) return this.rejected(null, INVALID_TOKEN(), client);
     const t = await this.repo.findByTokenHash(sha256Hex(presented));
     const now = Date.now();
     if (!t || t.revokedAt) {
       if (t) this.forget(t.id);
-      throw INVALID_TOKEN();
+      return this.rejected(t, INVALID_TOKEN(), client);
     }
     if (t.expiresAt && t.expiresAt.getTime() <= now) {
       this.forget(t.id);
-      throw new DomainError(ErrorCode.ExpiredToken, 'The container credentials token has expired; create a new one.');
+      return this.rejected(t, new DomainError(ErrorCode.ExpiredToken, 'The container credentials token has expired; create a new one.'), client);
     }
     const user = t.userId === 'root' ? await this.users.findRoot(t.accountId) : await this.users.findById(t.accountId, t.userId);
     // The creator was deleted: nothing more is handed out in its name.
     if (!user) {
       this.forget(t.id);
-      throw INVALID_TOKEN();
+      return this.rejected(t, INVALID_TOKEN(), client);
     }
     const creds = (await this.reusable(t, now)) ?? (await this.mintOnce(t, user, client));
     if (!t.lastUsedAt || now - t.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
@@ -316,5 +318,26 @@ export class ContainerTokensService {
 
   private forget(id: string): void {
     this.reuse.delete(id);
+  }
+
+  /**
+   * Audits a refused token (a failed authentication; never the token itself),
+   * identical ones within the window counted on one record, and throws. A token
+   * this broker knows is recorded in its account, any other on the platform chain.
+   */
+  private async rejected(t: ContainerTokenRow | null, err: DomainError, client: ClientInfo): Promise<never> {
+    await this.failures.failed(
+      {
+        chain: t?.accountId ?? PLATFORM_CHAIN,
+        action: 'sts:GetContainerCredentials',
+        outcome: 'denied',
+        errorCode: err.code,
+        resourceArn: t?.roleArn ?? null,
+        client,
+        details: t ? { containerTokenId: t.id, name: t.name, revoked: t.revokedAt !== null } : { containerTokenId: null },
+      },
+      t?.id ?? null,
+    );
+    throw err;
   }
 }

@@ -41,6 +41,12 @@ export const BUILTIN_POLICIES: BuiltinPolicy[] = [
     ]),
   },
   {
+    arn: 'arn:aws:iam::aws:policy/AuditReadOnlyAccess',
+    name: 'AuditReadOnlyAccess',
+    description: "Read and verify the account's audit records (GraphQL auditEvents, auditEvent, auditSummary, verifyAuditChain).",
+    document: doc([{ Effect: 'Allow', Action: ['audit:ReadEvents', 'audit:VerifyChain', 'audit:Get*', 'audit:List*'], Resource: '*' }]),
+  },
+  {
     arn: 'arn:aws:iam::aws:policy/IAMUserChangePassword',
     name: 'IAMUserChangePassword',
     description: 'Lets a user change their own console password.',

@@ -19,6 +19,7 @@ import {
   type SessionTag,
 } from '../../common/sts/sts-params.js';
 import { actorOf, AuditService, type AuditActor, type AuditEntry } from '../audit/audit.service.js';
+import { FailureAggregator } from '../audit/failure-aggregator.js';
 import { AwsStsGateway, type UpstreamCredentials } from '../aws/aws-sts.gateway.js';
 import { MfaService } from '../mfa/mfa.service.js';
 import { WebIdentityVerifier, type VerifiedWebIdentity } from '../oidc/web-identity-verifier.js';
@@ -83,6 +84,7 @@ export class StsService {
     private readonly webIdentity: WebIdentityVerifier,
     private readonly upstream: AwsStsGateway,
     @Inject(SecretBox) private readonly box: SecretBox,
+    private readonly failures: FailureAggregator,
   ) {}
 
   callerIdentity(auth: AuthContext): CallerIdentity {
@@ -236,10 +238,10 @@ export class StsService {
     const input = parseAssumeRoleWithWebIdentityInput(raw);
     const roleAccount = parseArn(input.RoleArn)!.accountId;
     const role = await this.roles.findByArnForIssuance(roleAccount, input.RoleArn);
-    const refuse = async (err: DomainError, actor: AuditActor | null, details: Record<string, unknown>): Promise<never> => {
+    const refuse = async (err: DomainError, actor: AuditActor | null, details: Record<string, unknown>, tokenRejected = false): Promise<never> => {
       // Denials are audited in the account that owns the role (when there is one), with the reason.
       if (role) {
-        await this.audit.record({
+        const entry: AuditEntry = {
           chain: role.accountId,
           action: 'sts:AssumeRoleWithWebIdentity',
           outcome: 'denied',
@@ -248,7 +250,10 @@ export class StsService {
           resourceArn: role.arn,
           client,
           details: { ...details, reason: err.message.slice(0, 300) },
-        });
+        };
+        // A token that fails verification is a failed authentication: identical ones (same reason, address) are counted on one record.
+        if (tokenRejected) await this.failures.failed(entry, err.message.slice(0, 300));
+        else await this.audit.record(entry);
       }
       throw err;
     };
@@ -259,7 +264,7 @@ export class StsService {
     try {
       id = await this.webIdentity.verify(role.accountId, input.WebIdentityToken);
     } catch (e) {
-      if (e instanceof DomainError) return refuse(e, null, { roleSessionName: input.RoleSessionName });
+      if (e instanceof DomainError) return refuse(e, null, { roleSessionName: input.RoleSessionName }, true);
       throw e;
     }
     const actor: AuditActor = { arn: id.provider.arn, type: 'WebIdentityUser', sessionName: input.RoleSessionName };

@@ -1,0 +1,43 @@
+import { Injectable } from '@nestjs/common';
+import { ARN_ACCOUNT_ID_RE } from '../../common/arn.js';
+import type { AuthContext, ClientInfo } from '../../common/auth/auth-context.js';
+import { DomainError } from '../../common/errors/domain-error.js';
+import { AccountsService } from '../accounts/accounts.service.js';
+import { AccessGate } from '../auth/access-gate.service.js';
+
+/**
+ * Who may read what through GraphQL, the same rules as the REST guard: an
+ * account principal reads only its own account (another account does not
+ * exist, as far as it can tell) and needs the action on the resource (refusals
+ * audited by the AccessGate); platform operators read any account that exists.
+ */
+@Injectable()
+export class GraphAccess {
+  constructor(
+    private readonly gate: AccessGate,
+    private readonly accounts: AccountsService,
+  ) {}
+
+  /** Passes when `auth` may perform `action` on `resource` in `accountId`; throws NoSuchEntity / AccessDenied otherwise. */
+  async require(auth: AuthContext, accountId: string, action: string, resource: string, client: ClientInfo): Promise<void> {
+    if (!ARN_ACCOUNT_ID_RE.test(accountId)) throw DomainError.validation('account must be a 12-digit account ID.');
+    if (auth.method === 'operator-token') {
+      // Existence only (an operator sees every account); ids are validated by the DTOs.
+      await this.accounts.get(auth, accountId);
+      return;
+    }
+    if (auth.accountId === null || auth.accountId !== accountId) throw DomainError.noSuchEntity('The account');
+    await this.gate.authorize(auth, action, resource, client, { transport: 'graphql' });
+  }
+
+  /** Same as `require`, answering false instead of throwing AccessDenied (used for optional relations). */
+  async allows(auth: AuthContext, accountId: string, action: string, resource: string, client: ClientInfo): Promise<boolean> {
+    try {
+      await this.require(auth, accountId, action, resource, client);
+      return true;
+    } catch (e) {
+      if (e instanceof DomainError) return false;
+      throw e;
+    }
+  }
+}
