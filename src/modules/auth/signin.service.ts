@@ -97,6 +97,18 @@ export class SignInService {
       await this.throttle.assertNotLocked(throttle);
     } catch (e) {
       this.metrics.signIns.inc({ outcome: 'throttled' });
+      // An attempt refused while locked out is a failed sign-in too (counted like the others; no lookup, so no timing signal).
+      await this.failures.failed(
+        {
+          chain: PLATFORM_CHAIN,
+          action: 'signin:ConsoleLogin',
+          outcome: 'denied',
+          errorCode: e instanceof DomainError ? e.code : ErrorCode.Throttling,
+          client,
+          details: { account: input.account.slice(0, 64), userName: input.userName?.slice(0, 64), email: input.email?.slice(0, 254), lockedOut: true },
+        },
+        `${throttle.principalKey}|throttled`.slice(0, 400),
+      );
       throw e;
     }
     const account = input.account ? await this.accounts.findByIdOrAlias(input.account) : null;
