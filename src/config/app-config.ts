@@ -73,6 +73,8 @@ export interface AppConfig {
   auditFailureWindowMs: number;
   /** Seconds between signed audit digests of every chain (AUDIT_DIGEST_INTERVAL_SECONDS; 0 = off). */
   auditDigestIntervalSeconds: number;
+  /** Regions a SigV4 credential scope may name (SIGV4_REGIONS, comma-separated); null = any region. */
+  sigv4Regions: string[] | null;
 }
 
 type Env = Record<string, string | undefined>;
@@ -237,7 +239,19 @@ export function loadConfig(env: Env = process.env): AppConfig {
     sts: stsConfig(env, nodeEnv),
     auditFailureWindowMs: int(env, 'AUDIT_FAILURE_WINDOW_MS', 10_000, 100, 3_600_000),
     auditDigestIntervalSeconds: int(env, 'AUDIT_DIGEST_INTERVAL_SECONDS', 3600, 0, 30 * 86_400),
+    sigv4Regions: regionList(env, 'SIGV4_REGIONS'),
   };
+}
+
+/** A comma-separated list of AWS region names, or "*" / unset for any region. */
+function regionList(env: Env, name: string): string[] | null {
+  const raw = (env[name] ?? '').trim();
+  if (raw === '' || raw === '*') return null;
+  const regions = raw.split(',').map((r) => r.trim()).filter(Boolean);
+  for (const r of regions) {
+    if (!/^[a-z]{2}(-[a-z0-9]+)+-\d+$/.test(r)) throw new ConfigError(`${name} must list regions like "us-east-1,eu-west-1" (or "*" for any), got "${r}"`);
+  }
+  return regions;
 }
 
 /** A description of the configuration that is safe to log (no secrets). */

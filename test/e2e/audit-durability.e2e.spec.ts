@@ -207,6 +207,35 @@ describe(`audit durability (${DB_KIND})`, () => {
       expect(total(rows)).toBe(100);
     });
 
+    it('unknown bearer tokens and sign-ins refused while locked out are failed authentications too', async () => {
+      const ip = newIp();
+      const session = 'cbs_' + 'x'.repeat(43);
+      for (let i = 0; i < 30; i++) {
+        const res = await t.http.get('/v1/caller-identity').set('Authorization', `Bearer ${session}`).set('X-Forwarded-For', ip);
+        expect(res.status).toBe(401);
+      }
+      const op = await t.http.get('/v1/accounts').set('Authorization', `Bearer cbop_${'y'.repeat(43)}`).set('X-Forwarded-For', ip);
+      expect(op.status).toBe(401);
+
+      // Lock a user out with wrong passwords, then keep trying: each attempt is counted.
+      const acct = await accountWithRoot(t);
+      const body = { account: acct.accountId, email: acct.rootEmail, password: 'Wrong-Passw0rd!' };
+      const statuses: number[] = [];
+      for (let i = 0; i < 12; i++) statuses.push((await t.http.post('/v1/signin').set('X-Forwarded-For', ip).send(body)).status);
+      expect(statuses).toContain(429);
+      await flush();
+
+      const sessions = await t.prisma.auditEvent.findMany({ where: { chain: 'platform', sourceIp: ip, action: 'signin:AuthenticateSession' } });
+      expect([sessions.length <= 2, total(sessions)]).toEqual([true, 30]);
+      expect(sessions[0]).toMatchObject({ outcome: 'denied', errorCode: 'MissingAuthenticationToken' });
+      const ops = await t.prisma.auditEvent.findMany({ where: { chain: 'platform', sourceIp: ip, action: 'platform:AuthenticateOperator' } });
+      expect(total(ops)).toBe(1);
+      const signins = await t.prisma.auditEvent.findMany({ where: { chain: acct.accountId, sourceIp: ip, action: 'signin:ConsoleLogin' } });
+      expect(total(signins)).toBe(12);
+      expect(signins.some((r) => (r.details as Record<string, unknown>).lockedOut === true)).toBe(true);
+      expect(bigintSafe([...sessions, ...ops, ...signins])).not.toMatch(/cbs_|cbop_|Wrong-Passw0rd/);
+    });
+
     it('different failures (address, key, error) are not merged; a new window starts a new record', async () => {
       const t3 = await startTestApp({ TRUST_PROXY: 'true', AUDIT_FAILURE_WINDOW_MS: '300' }, { driver: t.driver });
       try {

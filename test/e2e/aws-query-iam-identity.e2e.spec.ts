@@ -40,7 +40,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountWithRoot, bearer, bigintSafe, codeAt, type TestAccount } from '../support/factories.js';
 import { allow, keysOf, policyDoc, role, trustPolicy, userWithKey } from '../support/sts.js';
 import type { Keys } from '../support/sigv4-client.js';
-import { DB_KIND, startTestApp, uniq, type TestApp } from '../support/test-app.js';
+import { listen, DB_KIND, startTestApp, uniq, type TestApp } from '../support/test-app.js';
 
 /** What a call threw (the SDK's exception class for modelled codes, IAMServiceException otherwise). */
 async function failure(p: Promise<unknown>): Promise<IAMServiceException> {
@@ -86,8 +86,7 @@ describe(`AWS Query IAM: users, login profiles, access keys, MFA, account (${DB_
 
   beforeAll(async () => {
     t = await startTestApp();
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    endpoint = `http://127.0.0.1:${(t.app.getHttpServer().address() as { port: number }).port}`;
+    endpoint = await listen(t);
     a = await accountWithRoot(t);
     b = await accountWithRoot(t);
     adminA = await userWithKey(t, a, admin);

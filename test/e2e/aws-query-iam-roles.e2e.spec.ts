@@ -53,7 +53,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountWithRoot, bearer, READ_ONLY, type TestAccount } from '../support/factories.js';
 import { allow, policyDoc, trustPolicy, userWithKey } from '../support/sts.js';
 import type { Keys } from '../support/sigv4-client.js';
-import { DB_KIND, startTestApp, uniq, type TestApp } from '../support/test-app.js';
+import { listen, DB_KIND, startTestApp, uniq, type TestApp } from '../support/test-app.js';
 
 type ErrorClass = new (...args: never[]) => IAMServiceException;
 
@@ -94,8 +94,7 @@ describe(`AWS Query IAM: groups, policies, roles (${DB_KIND})`, () => {
 
   beforeAll(async () => {
     t = await startTestApp();
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(t.app.getHttpServer().address() as { port: number }).port}`;
+    base = await listen(t);
     a = await accountWithRoot(t);
     b = await accountWithRoot(t);
     keysA = (await userWithKey(t, a, policyDoc([allow('*')]))).keys;

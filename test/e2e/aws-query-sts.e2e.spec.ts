@@ -19,7 +19,7 @@ import { accountWithRoot, bearer, bigintSafe, codeAt, READ_ONLY, type TestAccoun
 import { startOidcIssuer, type TestOidcIssuer } from '../support/oidc-issuer.js';
 import type { Keys } from '../support/sigv4-client.js';
 import { allow, policyDoc, role, trustPolicy, userWithKey } from '../support/sts.js';
-import { startTestApp, uniq, type TestApp } from '../support/test-app.js';
+import { listen, startTestApp, uniq, type TestApp } from '../support/test-app.js';
 
 const AUD = 'sts.amazonaws.com';
 
@@ -32,8 +32,7 @@ describe('AWS Query: STS with @aws-sdk/client-sts', () => {
 
   beforeAll(async () => {
     t = await startTestApp();
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    endpoint = `http://127.0.0.1:${(t.app.getHttpServer().address() as { port: number }).port}`;
+    endpoint = await listen(t);
     a = await accountWithRoot(t);
   });
   afterAll(async () => {
@@ -306,5 +305,40 @@ describe('AWS Query: STS with @aws-sdk/client-sts', () => {
     expect(mine.length).toBeGreaterThan(0);
     expect(mine[0].errorCode).toBe('AccessDenied');
     expect(bigintSafe(mine)).not.toContain(u.keys.secretAccessKey);
+  });
+});
+
+describe('AWS Query: the regions a broker accepts (SIGV4_REGIONS)', () => {
+  let t: TestApp;
+  let endpoint: string;
+  const clients: STSClient[] = [];
+
+  beforeAll(async () => {
+    t = await startTestApp({ SIGV4_REGIONS: 'us-east-1,eu-west-1' });
+    endpoint = await listen(t);
+  });
+  afterAll(async () => {
+    for (const c of clients) c.destroy();
+    await t?.close();
+  });
+
+  it('a signature scoped to another region is refused (SignatureDoesNotMatch) and audited; a listed region works', async () => {
+    const a = await accountWithRoot(t);
+    const u = await userWithKey(t, a);
+    const client = (region: string) => {
+      const c = new STSClient({ endpoint, region, maxAttempts: 1, credentials: u.keys });
+      clients.push(c);
+      return c;
+    };
+    expect((await client('eu-west-1').send(new GetCallerIdentityCommand({}))).Arn).toBe(u.arn);
+    const err = await client('ap-south-1').send(new GetCallerIdentityCommand({})).then(
+      () => null,
+      (e: STSServiceException & { $metadata: { httpStatusCode?: number } }) => e,
+    );
+    expect(err?.name).toBe('SignatureDoesNotMatch');
+    expect(err?.$metadata.httpStatusCode).toBe(403);
+    expect(err?.message).toMatch(/valid region, not 'ap-south-1'/);
+    const rec = await t.prisma.auditEvent.findFirst({ where: { chain: a.accountId, action: 'sts:AuthenticateRequest', errorCode: 'SignatureDoesNotMatch' } });
+    expect(rec?.accessKeyId).toBe(u.keys.accessKeyId);
   });
 });

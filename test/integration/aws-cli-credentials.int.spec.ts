@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/common/ids.js';
 import { accountWithRoot, bearer, READ_ONLY, type TestAccount } from '../support/factories.js';
 import { allow, policyDoc, role, trustPolicy, userWithKey } from '../support/sts.js';
-import { DB_KIND, startTestApp, type TestApp } from '../support/test-app.js';
+import { listen, DB_KIND, startTestApp, type TestApp } from '../support/test-app.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI_MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -82,8 +82,7 @@ describe(`AWS CLI with broker credentials (${DB_KIND})`, () => {
       throw new Error('the AWS CLI (v1) is required for this test: pip install awscli');
     }
     t = await startTestApp();
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(t.app.getHttpServer().address() as { port: number }).port}`;
+    base = await listen(t);
     a = await accountWithRoot(t);
     recorder = await startRecorder();
     work = mkdtempSync(join(tmpdir(), 'cb-awscli-'));

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { base32Decode } from '../../src/common/crypto/base32.js';
 import { totp } from '../../src/common/crypto/totp.js';
 import { accountWithRoot, ADMIN, bearer, type TestAccount } from '../support/factories.js';
-import { DB_KIND, startTestApp, type TestApp } from '../support/test-app.js';
+import { listen, DB_KIND, startTestApp, type TestApp } from '../support/test-app.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -85,8 +85,7 @@ describe(`AWS CLI walkthrough against the broker (${DB_KIND})`, () => {
       throw new Error('the AWS CLI (v1) is required for this test: pip install awscli');
     }
     t = await startTestApp();
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(t.app.getHttpServer().address() as { port: number }).port}`;
+    base = await listen(t);
     a = await accountWithRoot(t);
 
     // The one REST step: root creates an administrator with an access key (root keys are locked by default).

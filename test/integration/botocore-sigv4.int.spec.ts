@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountWithRoot, bearer, type TestAccount } from '../support/factories.js';
-import { DB_KIND, startTestApp, uniq, type TestApp } from '../support/test-app.js';
+import { listen, DB_KIND, startTestApp, uniq, type TestApp } from '../support/test-app.js';
 
 const run = promisify(execFile);
 const SCRIPT = fileURLToPath(new URL('../support/py/botocore_sign.py', import.meta.url));
@@ -23,9 +23,7 @@ describe(`SigV4 from botocore against the live server (${DB_KIND})`, () => {
       throw new Error('python3 with botocore (the AWS CLI v1) is required for this test: pip install awscli');
     }
     t = await startTestApp();
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    const addr = t.app.getHttpServer().address() as { port: number };
-    base = `http://127.0.0.1:${addr.port}`;
+    base = await listen(t);
     a = await accountWithRoot(t);
     userName = uniq('boto-');
     await t.http.post(`/v1/accounts/${a.accountId}/users`).set(bearer(a.rootToken)).send({ userName });

@@ -9,7 +9,7 @@ import { accountWithRoot, bearer, READ_ONLY, type TestAccount } from '../support
 import { startOidcIssuer, type TestOidcIssuer } from '../support/oidc-issuer.js';
 import { signedRequest, type Keys } from '../support/sigv4-client.js';
 import { allow, policyDoc, role, trustPolicy, userWithKey } from '../support/sts.js';
-import { DB_KIND, startTestApp, type TestApp } from '../support/test-app.js';
+import { listen, DB_KIND, startTestApp, type TestApp } from '../support/test-app.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI_MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -59,8 +59,7 @@ describe(`credbroker credential-process / exec (${DB_KIND})`, () => {
 
   beforeAll(async () => {
     [t, idp] = await Promise.all([startTestApp(), startOidcIssuer()]);
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(t.app.getHttpServer().address() as { port: number }).port}`;
+    base = await listen(t);
     a = await accountWithRoot(t);
     const r = await role(t, a, trustPolicy(a.accountId), { policies: [READ_ONLY] });
     roleArn = r.arn;

@@ -57,3 +57,9 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { dri
     },
   };
 }
+
+/** Makes the app listen on a free loopback port (for real clients: the AWS SDKs and CLI); returns its base URL. */
+export async function listen(t: TestApp): Promise<string> {
+  await t.app.listen({ port: 0, host: '127.0.0.1' });
+  return `http://127.0.0.1:${(t.app.getHttpServer().address() as { port: number }).port}`;
+}

@@ -50,6 +50,13 @@ describe('loadConfig', () => {
     expect(c.masterKeyGeneratedAt).toBeUndefined();
   });
 
+  it('SIGV4_REGIONS: any region by default, else a validated list naming the variable', () => {
+    expect(loadConfig({ DATA_DIR: 'memory://' }).sigv4Regions).toBeNull();
+    expect(loadConfig({ DATA_DIR: 'memory://', SIGV4_REGIONS: '*' }).sigv4Regions).toBeNull();
+    expect(loadConfig({ DATA_DIR: 'memory://', SIGV4_REGIONS: 'us-east-1, eu-west-1' }).sigv4Regions).toEqual(['us-east-1', 'eu-west-1']);
+    expect(() => loadConfig({ DATA_DIR: 'memory://', SIGV4_REGIONS: 'us-east-1,mars' })).toThrow(/SIGV4_REGIONS/);
+  });
+
   it('puts the embedded database in the data directory unless told otherwise', () => {
     const dir = tempDir();
     const c = loadConfig({ DATA_DIR: dir, MASTER_KEY: generateMasterKeySpec('k1') });

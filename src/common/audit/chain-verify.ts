@@ -127,26 +127,35 @@ export async function verifyChain(
   } finally {
     await (it as AsyncIterator<StoredRecord>).return?.();
   }
-  const lastSeq = prevRow ? prevSeq : opts.anchor.seq;
-  for (const end of opts.ends ?? []) {
+  const end = checkEnds(prevRow ? prevSeq : opts.anchor.seq, prevHash, opts.ends ?? []);
+  return result(end);
+}
+
+/**
+ * Checks where a range of records stopped (`lastSeq`, with hash `lastHash`;
+ * the anchor when it had none) against what it must reach: the first end it
+ * falls short of or overruns, or whose hash it does not have, is the break.
+ */
+export function checkEnds(lastSeq: bigint, lastHash: string, ends: readonly ExpectedEnd[]): ChainBreak | null {
+  for (const end of ends) {
     if (lastSeq < end.seq) {
       const kind = end.shortKind ?? 'truncated';
-      return result({
+      return {
         seq: lastSeq + 1n,
         kind,
         message: kind === 'truncated'
           ? `the chain ends at ${lastSeq} but ${end.source} is at ${end.seq}: records ${lastSeq + 1n}..${end.seq} are missing (truncated tail)`
           : `records ${lastSeq + 1n}..${end.seq} are missing`,
-      });
+      };
     }
     if (end.exact && lastSeq > end.seq) {
-      return result({ seq: end.seq + 1n, kind: 'inserted', message: `records after ${end.seq} (${end.source}) were added outside the chain` });
+      return { seq: end.seq + 1n, kind: 'inserted', message: `records after ${end.seq} (${end.source}) were added outside the chain` };
     }
-    if (lastSeq === end.seq && end.hash !== undefined && end.hash !== prevHash) {
-      return result({ seq: lastSeq, kind: 'edited', message: `record ${lastSeq} does not have the hash recorded by ${end.source}` });
+    if (lastSeq === end.seq && end.hash !== undefined && end.hash !== lastHash) {
+      return { seq: lastSeq, kind: 'edited', message: `record ${lastSeq} does not have the hash recorded by ${end.source}` };
     }
   }
-  return result(null);
+  return null;
 }
 
 function classify(r: StoredRecord, e: bigint, expectedPrev: string, prevRow: StoredRecord | null, ahead: StoredRecord[], chain: string): ChainBreak {

@@ -6,6 +6,8 @@ import { SecretBox } from '../../common/crypto/secret-box.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { ErrorCode } from '../../common/errors/error-codes.js';
 import { headersFromRaw, parseSigV4, SigV4Error, verifySigV4, type ParsedSigV4, type SigV4Request } from '../../common/sigv4/index.js';
+import type { AppConfig } from '../../config/app-config.js';
+import { APP_CONFIG } from '../../db/database.module.js';
 import { PLATFORM_CHAIN } from '../audit/audit.service.js';
 import { FailureAggregator } from '../audit/failure-aggregator.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -44,8 +46,14 @@ export class SigV4Authenticator {
     private readonly failures: FailureAggregator,
     private readonly metrics: MetricsService,
     @Inject(SecretBox) private readonly box: SecretBox,
+    @Inject(APP_CONFIG) config: AppConfig,
     @Optional() @Inject(TEMPORARY_CREDENTIALS) private readonly temporary?: TemporaryCredentialResolver,
-  ) {}
+  ) {
+    this.regions = config.sigv4Regions ? new Set(config.sigv4Regions) : null;
+  }
+
+  /** The regions a credential scope may name (SIGV4_REGIONS); null = any. */
+  private readonly regions: ReadonlySet<string> | null;
 
   /** null when the request carries no SigV4 at all; throws a DomainError when it carries a bad one. */
   async authenticate(req: FastifyRequest): Promise<AuthContext | null> {
@@ -54,6 +62,10 @@ export class SigV4Authenticator {
     try {
       parsed = parseSigV4(r);
       if (!parsed) return null;
+      const region = parsed.credential.region;
+      if (this.regions && !this.regions.has(region)) {
+        throw new DomainError(ErrorCode.SignatureDoesNotMatch, `Credential should be scoped to a valid region, not '${region.slice(0, 32)}'.`);
+      }
       const temporary = !!parsed.securityToken || parsed.credential.accessKeyId.startsWith('ASIA');
       const ctx = temporary ? await this.temporaryContext(r, parsed, req) : await this.longTermContext(r, parsed);
       // Last-used tracking is for long-term keys (IAM's GetAccessKeyLastUsed).

@@ -1,11 +1,14 @@
+import { availableParallelism } from 'node:os';
 import { Inject, Injectable } from '@nestjs/common';
-import { GENESIS_HASH, type StoredRecord } from '../../common/audit/chain.js';
-import { verifyChain, type ChainAnchor, type ExpectedEnd } from '../../common/audit/chain-verify.js';
+import { GENESIS_HASH } from '../../common/audit/chain.js';
+import { checkEnds, verifyChain, type ChainAnchor, type ExpectedEnd } from '../../common/audit/chain-verify.js';
 import { verifyDigestRun } from '../../common/audit/digest.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { SQL_DRIVER } from '../../db/database.module.js';
-import type { SqlDriver } from '../../db/sql-driver.js';
+import { PgDriver, type SqlDriver } from '../../db/sql-driver.js';
 import { AuditDigestRepository } from './audit-digest.repository.js';
+import { runSegment, type SegmentOutcome } from './audit-verify.parallel.js';
+import { storedHash, streamChainBatches } from './chain-rows.js';
 
 export interface ChainBreakView {
   seq: bigint;
@@ -41,47 +44,25 @@ export interface ResolvedRange {
   pruned: ChainAnchor | null;
 }
 
-/** Records per keyset batch when streaming a chain. */
-export const CHAIN_BATCH = 5000;
+export { CHAIN_BATCH, streamChainBatches, streamChainRows } from './chain-rows.js';
 
-// The time comes as ISO text (exactly Date#toISOString's form): no timestamp parsing and re-formatting per record.
-const ROW_SQL = `SELECT "chain", "seq"::text AS "seq", to_char("time" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "timeIso", "actorArn", "actorType", "accessKeyId", "sessionName", "sourceIdentity", "mfa",
-  "action", "resourceArn", "outcome", "errorCode", "sourceIp", "userAgent", "requestId", "details", "prevHash", "hash"
-  FROM "audit_events" WHERE "chain" = $1 AND "seq" > $2::bigint AND "seq" <= $3::bigint ORDER BY "audit_events"."seq" LIMIT ${CHAIN_BATCH}`;
-
-type RawRow = Omit<StoredRecord, 'seq' | 'time'> & { seq: string; timeIso: string };
-
-/** Turns the row into a record in place (no copy of 19 fields per record: this is the hot path). */
-const toRecord = (r: RawRow): StoredRecord => {
-  const rec = r as unknown as StoredRecord & { timeIso: string };
-  rec.seq = BigInt(r.seq);
-  rec.time = new Date(r.timeIso);
-  return rec;
-};
-
-/**
- * Streams a chain's records (afterSeq, toSeq] in seq order, in keyset batches
- * of CHAIN_BATCH; the next batch is fetched while the current one is consumed.
- */
-export async function* streamChainBatches(driver: SqlDriver, chain: string, afterSeq: bigint, toSeq: bigint): AsyncGenerator<StoredRecord[]> {
-  const fetch = (after: string) => driver.query<RawRow>(ROW_SQL, [chain, after, toSeq.toString()]);
-  let pending: Promise<RawRow[]> | null = fetch(afterSeq.toString());
-  try {
-    while (pending) {
-      const rows: RawRow[] = await pending;
-      pending = rows.length === CHAIN_BATCH ? fetch(rows[rows.length - 1]!.seq) : null;
-      const out = new Array<StoredRecord>(rows.length);
-      for (let i = 0; i < rows.length; i++) out[i] = toRecord(rows[i]!);
-      yield out;
-    }
-  } finally {
-    await pending?.catch(() => undefined);
-  }
+/** How verification spreads over threads (PostgreSQL only). */
+export interface VerifyOptions {
+  /** Ranges of more records than this are verified in parallel segments (default PARALLEL_MIN_ROWS). */
+  parallelMinRows?: number;
+  /** Worker threads (default: min(available parallelism, 4)); fewer than 2 means one reader in this thread. */
+  workers?: number;
 }
 
-/** The same, record by record. */
-export async function* streamChainRows(driver: SqlDriver, chain: string, afterSeq: bigint, toSeq: bigint): AsyncGenerator<StoredRecord> {
-  for await (const batch of streamChainBatches(driver, chain, afterSeq, toSeq)) yield* batch;
+/** Below this, one reader in this thread is as fast (starting workers and connections costs tens of ms). */
+export const PARALLEL_MIN_ROWS = 50_000;
+const MAX_WORKERS = 4;
+
+interface RecordsVerdict {
+  checked: number;
+  firstSeq: bigint | null;
+  lastSeq: bigint | null;
+  brokenAt: ChainBreakView | null;
 }
 
 /** Verifies an account's audit chain (or a range of it) against the database. */
@@ -98,7 +79,7 @@ export class AuditVerifyService {
    * numbering, the hashes signed by digests, the digests' own signatures and
    * links, and that nothing is missing at the end (head row, latest digest).
    */
-  async verify(accountId: string, range: VerifyRange = {}): Promise<ChainVerification> {
+  async verify(accountId: string, range: VerifyRange = {}, opts: VerifyOptions = {}): Promise<ChainVerification> {
     const r = await this.resolveRange(accountId, range);
     const all = await this.digests.listDigests(r.chain);
     const keys = await this.digests.publicKeyObjects();
@@ -118,7 +99,7 @@ export class AuditVerifyService {
     } else {
       ends.push({ seq: r.endSeq, exact: true, source: 'the end of the range', shortKind: 'deleted' });
     }
-    const res = await verifyChain(streamChainBatches(this.driver, r.chain, r.anchor.seq, r.endSeq), { chain: r.chain, anchor: r.anchor, ends, checkpoints });
+    const res = await this.verifyRecords(r, ends, checkpoints, opts);
     let brokenAt = res.brokenAt ?? (digestBreak && digestBreak.seq <= r.endSeq ? digestBreak : null);
     if (!brokenAt && r.open) {
       // Records past the head were added outside the chain (appends move the head in the same
@@ -130,6 +111,61 @@ export class AuditVerifyService {
       if (extra?.s) brokenAt = { seq: BigInt(extra.s), kind: 'inserted', message: `record ${extra.s} is past the chain head: it was added outside the chain` };
     }
     return { ok: !brokenAt, checked: res.checked, firstSeq: res.firstSeq, lastSeq: res.lastSeq, brokenAt };
+  }
+
+  /**
+   * The records (anchor.seq, endSeq] checked against the chain rules, the
+   * checkpoints and the ends. Large ranges on PostgreSQL are cut into
+   * segments verified at the same time in worker threads (each anchored on
+   * the stored hash of the record before it); the segments must join. From
+   * the first segment that is not clean (a break, a gap at its end, a join
+   * that does not match, a worker that failed), one reader in this thread
+   * takes over from the last record before it: it finds the first break
+   * exactly as a single pass over the whole range would (same position,
+   * kind and message).
+   */
+  private async verifyRecords(
+    r: ResolvedRange,
+    ends: ExpectedEnd[],
+    checkpoints: Map<bigint, { hash: string; source: string }>,
+    opts: VerifyOptions,
+  ): Promise<RecordsVerdict> {
+    const sequential = (anchor: ChainAnchor) =>
+      verifyChain(streamChainBatches(this.driver, r.chain, anchor.seq, r.endSeq), { chain: r.chain, anchor, ends, checkpoints });
+    const total = r.endSeq - r.anchor.seq;
+    const workers = Math.min(opts.workers ?? Math.min(availableParallelism(), MAX_WORKERS), Number(total));
+    const connectionString = this.driver instanceof PgDriver ? this.driver.pool.options.connectionString : undefined;
+    if (!connectionString || workers < 2 || total <= BigInt(opts.parallelMinRows ?? PARALLEL_MIN_ROWS)) return sequential(r.anchor);
+
+    // Segment k is (bounds[k], bounds[k + 1]].
+    const bounds: bigint[] = [];
+    for (let k = 0; k <= workers; k++) bounds.push(r.anchor.seq + (total * BigInt(k)) / BigInt(workers));
+    const outcomes = await Promise.all(
+      bounds.slice(0, -1).map((afterSeq, k) => {
+        const toSeq = bounds[k + 1]!;
+        const cps: [bigint, string, string][] = [];
+        for (const [seq, cp] of checkpoints) if (seq > afterSeq && seq <= toSeq) cps.push([seq, cp.hash, cp.source]);
+        return runSegment({ connectionString, chain: r.chain, afterSeq, toSeq, anchorHash: k === 0 ? r.anchor.hash : null, checkpoints: cps });
+      }),
+    );
+    let lastHash = r.anchor.hash;
+    for (let k = 0; k < outcomes.length; k++) {
+      const o = outcomes[k]!;
+      const clean = o.kind === 'done' && o.result !== null && o.result.ok && o.result.lastSeq === bounds[k + 1] && o.anchorHash === lastHash;
+      if (!clean) {
+        if (k === 0) return sequential(r.anchor);
+        // Segments before k are verified and join: resume one record before the end of segment k - 1,
+        // so that the reader has that record as its predecessor when it classifies a break.
+        const prev = outcomes[k - 1] as Extract<SegmentOutcome, { kind: 'done' }>;
+        const at = bounds[k]! - 1n;
+        const hash = at === bounds[k - 1] ? prev.anchorHash : at === r.anchor.seq ? r.anchor.hash : await storedHash(this.driver, r.chain, at);
+        if (hash === null) return sequential(r.anchor);
+        const res = await sequential({ seq: at, hash });
+        return { checked: res.checked + Number(at - r.anchor.seq), firstSeq: r.anchor.seq + 1n, lastSeq: res.lastSeq ?? at, brokenAt: res.brokenAt };
+      }
+      lastHash = o.result!.lastHash;
+    }
+    return { checked: Number(total), firstSeq: r.anchor.seq + 1n, lastSeq: r.endSeq, brokenAt: checkEnds(r.endSeq, lastHash, ends) };
   }
 
   /** Turns a time or seq range into records (anchor.seq, endSeq] of the chain. */

@@ -18,6 +18,8 @@ import {
 import { RESOURCE_LOOKUP, type ResourceLookup } from '../../common/auth/resource.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { ErrorCode } from '../../common/errors/error-codes.js';
+import { PLATFORM_CHAIN } from '../audit/audit.service.js';
+import { FailureAggregator } from '../audit/failure-aggregator.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { AccessGate } from './access-gate.service.js';
 
@@ -63,6 +65,7 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly gate: AccessGate,
     private readonly metrics: MetricsService,
+    private readonly failures: FailureAggregator,
     @Inject(RESOURCE_LOOKUP) private readonly lookup: ResourceLookup,
   ) {}
 
@@ -103,6 +106,7 @@ export class AuthGuard implements CanActivate {
     const auth = gql && req.auth && sec.methods.includes(req.auth.method) ? req.auth : await this.authenticate(sec.methods, req, res);
     if (!auth) {
       this.metrics.refusals.inc({ code: ErrorCode.MissingAuthenticationToken });
+      await this.auditRefusedToken(req, sec.methods);
       throw new DomainError(ErrorCode.MissingAuthenticationToken, 'This request needs valid credentials.');
     }
     req.auth = auth;
@@ -139,6 +143,27 @@ export class AuthGuard implements CanActivate {
    * route accepts that method. The password strategy (sign-in) reads the body,
    * so it runs whenever the route names it.
    */
+  /**
+   * A bearer token that authenticates nothing (unknown, expired, revoked console session or operator token)
+   * is a failed authentication: audited on the platform chain (the token names no account), identical ones
+   * counted on one record. SigV4 failures are recorded by the SigV4 authenticator, which knows the key.
+   */
+  private async auditRefusedToken(req: FastifyRequest, methods: AuthMethod[]): Promise<void> {
+    const kind = credentialKind(req);
+    if ((kind !== 'console-session' && kind !== 'operator-token') || !methods.includes(kind)) return;
+    await this.failures.failed(
+      {
+        chain: PLATFORM_CHAIN,
+        action: kind === 'operator-token' ? 'platform:AuthenticateOperator' : 'signin:AuthenticateSession',
+        outcome: 'denied',
+        errorCode: ErrorCode.MissingAuthenticationToken,
+        client: clientInfoOf(req),
+        details: { route: req.routeOptions?.url, method: req.method },
+      },
+      kind,
+    );
+  }
+
   private authenticate(methods: AuthMethod[], req: FastifyRequest, res: FastifyReply): Promise<AuthContext | null> {
     const kind = methods.includes('password') ? 'password' : credentialKind(req);
     if (!kind || !methods.includes(kind)) return Promise.resolve(null);

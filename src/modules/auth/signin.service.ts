@@ -97,10 +97,11 @@ export class SignInService {
       await this.throttle.assertNotLocked(throttle);
     } catch (e) {
       this.metrics.signIns.inc({ outcome: 'throttled' });
-      // An attempt refused while locked out is a failed sign-in too (counted like the others; no lookup, so no timing signal).
+      // An attempt refused while locked out is a failed sign-in too, on the account's chain when it names one (counted like the others).
+      const lockedAccount = input.account ? await this.accounts.findByIdOrAlias(input.account) : null;
       await this.failures.failed(
         {
-          chain: PLATFORM_CHAIN,
+          chain: lockedAccount?.id ?? PLATFORM_CHAIN,
           action: 'signin:ConsoleLogin',
           outcome: 'denied',
           errorCode: e instanceof DomainError ? e.code : ErrorCode.Throttling,

@@ -43,8 +43,8 @@ export const BUILTIN_POLICIES: BuiltinPolicy[] = [
   {
     arn: 'arn:aws:iam::aws:policy/AuditReadOnlyAccess',
     name: 'AuditReadOnlyAccess',
-    description: "Read and verify the account's audit records (GraphQL auditEvents, auditEvent, auditSummary, verifyAuditChain).",
-    document: doc([{ Effect: 'Allow', Action: ['audit:ReadEvents', 'audit:VerifyChain', 'audit:Get*', 'audit:List*'], Resource: '*' }]),
+    description: "Read, verify and export the account's audit records (GraphQL auditEvents, auditEvent, auditSummary, verifyAuditChain; REST export, digests, retention setting).",
+    document: doc([{ Effect: 'Allow', Action: ['audit:ReadEvents', 'audit:VerifyChain', 'audit:Export', 'audit:Get*', 'audit:List*'], Resource: '*' }]),
   },
   {
     arn: 'arn:aws:iam::aws:policy/IAMUserChangePassword',
