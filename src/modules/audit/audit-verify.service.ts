@@ -8,7 +8,7 @@ import { SQL_DRIVER } from '../../db/database.module.js';
 import { PgDriver, type SqlDriver } from '../../db/sql-driver.js';
 import { AuditDigestRepository } from './audit-digest.repository.js';
 import { runSegment, type SegmentOutcome } from './audit-verify.parallel.js';
-import { storedHash, streamChainBatches } from './chain-rows.js';
+import { storedHash, streamChainBatches, streamChainBatchesArray } from './chain-rows.js';
 
 export interface ChainBreakView {
   seq: bigint;
@@ -130,11 +130,18 @@ export class AuditVerifyService {
     checkpoints: Map<bigint, { hash: string; source: string }>,
     opts: VerifyOptions,
   ): Promise<RecordsVerdict> {
+    // On PostgreSQL rows come as arrays (cheaper to decode than pg's named-field objects).
+    const pool = this.driver instanceof PgDriver ? this.driver.pool : null;
     const sequential = (anchor: ChainAnchor) =>
-      verifyChain(streamChainBatches(this.driver, r.chain, anchor.seq, r.endSeq), { chain: r.chain, anchor, ends, checkpoints });
+      verifyChain(pool ? streamChainBatchesArray(pool, r.chain, anchor.seq, r.endSeq) : streamChainBatches(this.driver, r.chain, anchor.seq, r.endSeq), {
+        chain: r.chain,
+        anchor,
+        ends,
+        checkpoints,
+      });
     const total = r.endSeq - r.anchor.seq;
     const workers = Math.min(opts.workers ?? Math.min(availableParallelism(), MAX_WORKERS), Number(total));
-    const connectionString = this.driver instanceof PgDriver ? this.driver.pool.options.connectionString : undefined;
+    const connectionString = pool?.options.connectionString;
     if (!connectionString || workers < 2 || total <= BigInt(opts.parallelMinRows ?? PARALLEL_MIN_ROWS)) return sequential(r.anchor);
 
     // Segment k is (bounds[k], bounds[k + 1]].

@@ -59,3 +59,76 @@ export async function storedHash(source: RowSource, chain: string, seq: bigint):
   const [row] = await source.query<{ hash: string }>('SELECT "hash" FROM "audit_events" WHERE "chain" = $1 AND "seq" = $2::bigint', [chain, seq.toString()]);
   return row?.hash ?? null;
 }
+
+/** A connection that can return rows as arrays (pg's `rowMode: 'array'`). */
+export interface ArrayRowSource {
+  query(config: { text: string; values: unknown[]; rowMode: 'array' }): Promise<{ rows: unknown[][] }>;
+}
+
+/**
+ * A record read as an array row: fields set in one constructor (one hidden
+ * class, no per-column property lookups by name); the time stays in its ISO
+ * form (what the canonical encoding uses) and becomes a Date only if asked.
+ */
+class ChainRow implements StoredRecord {
+  chain: string;
+  seq: bigint;
+  timeIso: string;
+  actorArn: string | null;
+  actorType: string | null;
+  accessKeyId: string | null;
+  sessionName: string | null;
+  sourceIdentity: string | null;
+  mfa: boolean;
+  action: string;
+  resourceArn: string | null;
+  outcome: string;
+  errorCode: string | null;
+  sourceIp: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+  details: unknown;
+  prevHash: string;
+  hash: string;
+  constructor(a: unknown[]) {
+    this.chain = a[0] as string;
+    this.seq = BigInt(a[1] as string);
+    this.timeIso = a[2] as string;
+    this.actorArn = a[3] as string | null;
+    this.actorType = a[4] as string | null;
+    this.accessKeyId = a[5] as string | null;
+    this.sessionName = a[6] as string | null;
+    this.sourceIdentity = a[7] as string | null;
+    this.mfa = a[8] as boolean;
+    this.action = a[9] as string;
+    this.resourceArn = a[10] as string | null;
+    this.outcome = a[11] as string;
+    this.errorCode = a[12] as string | null;
+    this.sourceIp = a[13] as string | null;
+    this.userAgent = a[14] as string | null;
+    this.requestId = a[15] as string | null;
+    this.details = a[16];
+    this.prevHash = a[17] as string;
+    this.hash = a[18] as string;
+  }
+  get time(): Date {
+    return new Date(this.timeIso);
+  }
+}
+
+/** streamChainBatches over a connection that returns array rows (the verification worker's). */
+export async function* streamChainBatchesArray(source: ArrayRowSource, chain: string, afterSeq: bigint, toSeq: bigint): AsyncGenerator<StoredRecord[]> {
+  const fetch = (after: string) => source.query({ text: ROW_SQL, values: [chain, after, toSeq.toString()], rowMode: 'array' }).then((r) => r.rows);
+  let pending: Promise<unknown[][]> | null = fetch(afterSeq.toString());
+  try {
+    while (pending) {
+      const rows: unknown[][] = await pending;
+      pending = rows.length === CHAIN_BATCH ? fetch(rows[rows.length - 1]![1] as string) : null;
+      const out = new Array<StoredRecord>(rows.length);
+      for (let i = 0; i < rows.length; i++) out[i] = new ChainRow(rows[i]!);
+      yield out;
+    }
+  } finally {
+    await pending?.catch(() => undefined);
+  }
+}
