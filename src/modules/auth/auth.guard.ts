@@ -139,11 +139,6 @@ export class AuthGuard implements CanActivate {
   }
 
   /**
-   * Runs the passport strategy for the credentials the request carries, if the
-   * route accepts that method. The password strategy (sign-in) reads the body,
-   * so it runs whenever the route names it.
-   */
-  /**
    * A bearer token that authenticates nothing (unknown, expired, revoked console session or operator token)
    * is a failed authentication: audited on the platform chain (the token names no account), identical ones
    * counted on one record. SigV4 failures are recorded by the SigV4 authenticator, which knows the key.
@@ -164,6 +159,11 @@ export class AuthGuard implements CanActivate {
     );
   }
 
+  /**
+   * Runs the passport strategy for the credentials the request carries, if the
+   * route accepts that method. The password strategy (sign-in) reads the body,
+   * so it runs whenever the route names it.
+   */
   private authenticate(methods: AuthMethod[], req: FastifyRequest, res: FastifyReply): Promise<AuthContext | null> {
     const kind = methods.includes('password') ? 'password' : credentialKind(req);
     if (!kind || !methods.includes(kind)) return Promise.resolve(null);
