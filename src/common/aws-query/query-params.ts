@@ -41,7 +41,7 @@ export class QueryParams {
   int(name: string): number | undefined {
     const v = this.fields.get(name);
     if (v === undefined) return undefined;
-    if (!/^-?\d{1,15}$/.test(v)) throw new QueryParamError('ValidationError', `1 validation error detected: Value '${v.slice(0, 64)}' at '${lowerFirst(name)}' failed to satisfy constraint: Member must be an integer`);
+    if (!/^-?\d{1,15}$/.test(v)) throw constraintError(name, v, 'Member must be an integer');
     return Number(v);
   }
 
@@ -52,7 +52,7 @@ export class QueryParams {
     const l = v.toLowerCase();
     if (l === 'true') return true;
     if (l === 'false') return false;
-    throw new QueryParamError('ValidationError', `1 validation error detected: Value '${v.slice(0, 64)}' at '${lowerFirst(name)}' failed to satisfy constraint: Member must be a boolean`);
+    throw constraintError(name, v, 'Member must be a boolean');
   }
 
   /** `Name.member.1`, `Name.member.2`, …; undefined when no member is present. */
@@ -103,4 +103,11 @@ export class QueryParams {
   }
 }
 
-const lowerFirst = (s: string) => s.charAt(0).toLowerCase() + s.slice(1);
+/** AWS's wording for a constraint failure on one member (ValidationError). */
+export function constraintError(member: string, value: string | number | null, constraint: string): QueryParamError {
+  const shown = value === null ? 'null' : `'${String(value).slice(0, 64)}'`;
+  return new QueryParamError('ValidationError', `1 validation error detected: Value ${shown} at '${lowerFirst(member)}' failed to satisfy constraint: ${constraint}`);
+}
+
+/** AWS names members in messages with a lower-case first letter (`userName`). */
+export const lowerFirst = (s: string) => s.charAt(0).toLowerCase() + s.slice(1);

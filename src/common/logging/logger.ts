@@ -28,7 +28,21 @@ export const REDACT_PATHS = [
 /** Query parameters that carry secrets in presigned URLs or tokens. */
 const SECRET_QUERY = /([?&](?:X-Amz-Signature|X-Amz-Security-Token|X-Amz-Credential|token)=)[^&]*/gi;
 
+/** On the AWS Query endpoint (`/`) any parameter may be a secret (Password, TokenCode, WebIdentityToken…): only these stay readable. */
+const QUERY_ENDPOINT_VISIBLE = new Set(['action', 'version']);
+
 export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q !== -1 && url.slice(0, q) === '/') {
+    const params = url
+      .slice(q + 1)
+      .split('&')
+      .map((p) => {
+        const eq = p.indexOf('=');
+        return eq === -1 || QUERY_ENDPOINT_VISIBLE.has(p.slice(0, eq).toLowerCase()) ? p : `${p.slice(0, eq)}=[REDACTED]`;
+      });
+    return `/?${params.join('&')}`;
+  }
   return url.replace(SECRET_QUERY, '$1[REDACTED]');
 }
 

@@ -58,10 +58,6 @@ export class AccessKeysRepository {
   }
 
   /**
-   * The SigV4 lookup: the key ID is all the request tells us, so this is the
-   * one read not scoped by account; the account comes from the row.
-   */
-  /**
    * The SigV4 lookup, by key ID alone (all a signed request names). One joined
    * query through the raw driver: every broker instance re-reads each key in
    * use about twice a second (KeyCache), so this runs often.

@@ -5,7 +5,7 @@ import { clientInfoOf } from '../../common/auth/auth.decorators.js';
 import { SecretBox } from '../../common/crypto/secret-box.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { ErrorCode } from '../../common/errors/error-codes.js';
-import { headersFromRaw, parseSigV4, SigV4Error, verifySigV4, type ParsedSigV4, type SigV4Request } from '../../common/sigv4/index.js';
+import { headersFromRaw, parseSigV4, SigV4Error, verifySigV4, type ParsedSigV4, type SigV4Request, type VerifyOptions } from '../../common/sigv4/index.js';
 import type { AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../db/database.module.js';
 import { PLATFORM_CHAIN } from '../audit/audit.service.js';
@@ -49,25 +49,25 @@ export class SigV4Authenticator {
     @Inject(APP_CONFIG) config: AppConfig,
     @Optional() @Inject(TEMPORARY_CREDENTIALS) private readonly temporary?: TemporaryCredentialResolver,
   ) {
-    this.regions = config.sigv4Regions ? new Set(config.sigv4Regions) : null;
+    this.regions = config.sigv4Regions ?? '*';
   }
 
-  /** The regions a credential scope may name (SIGV4_REGIONS); null = any. */
-  private readonly regions: ReadonlySet<string> | null;
+  /** The regions a credential scope may name (SIGV4_REGIONS). */
+  private readonly regions: string[] | '*';
 
-  /** null when the request carries no SigV4 at all; throws a DomainError when it carries a bad one. */
-  async authenticate(req: FastifyRequest): Promise<AuthContext | null> {
+  /**
+   * null when the request carries no SigV4 at all; throws a DomainError when it carries a bad one.
+   * `services`: the signing services this transport accepts (a signature scoped to another is refused and audited).
+   */
+  async authenticate(req: FastifyRequest, opts: { services?: string[] } = {}): Promise<AuthContext | null> {
     const r = sigv4RequestOf(req);
     let parsed: ParsedSigV4 | null = null;
     try {
       parsed = parseSigV4(r);
       if (!parsed) return null;
-      const region = parsed.credential.region;
-      if (this.regions && !this.regions.has(region)) {
-        throw new DomainError(ErrorCode.SignatureDoesNotMatch, `Credential should be scoped to a valid region, not '${region.slice(0, 32)}'.`);
-      }
+      const checks: VerifyOptions = { now: new Date(), allowedRegions: this.regions, allowedServices: opts.services };
       const temporary = !!parsed.securityToken || parsed.credential.accessKeyId.startsWith('ASIA');
-      const ctx = temporary ? await this.temporaryContext(r, parsed, req) : await this.longTermContext(r, parsed);
+      const ctx = temporary ? await this.temporaryContext(r, parsed, req, checks) : await this.longTermContext(r, parsed, checks);
       // Last-used tracking is for long-term keys (IAM's GetAccessKeyLastUsed).
       if (!temporary) this.usage.record(parsed.credential.accessKeyId, parsed.credential.service, `${req.method} ${req.routeOptions?.url ?? ''}`, parsed.credential.region);
       return ctx;
@@ -82,12 +82,12 @@ export class SigV4Authenticator {
     return (Object.values(ErrorCode) as string[]).includes(c) ? (c as ErrorCode) : ErrorCode.SignatureDoesNotMatch;
   }
 
-  private async longTermContext(r: SigV4Request, parsed: ParsedSigV4): Promise<AuthContext> {
+  private async longTermContext(r: SigV4Request, parsed: ParsedSigV4, checks: VerifyOptions): Promise<AuthContext> {
     const id = parsed.credential.accessKeyId;
     const key = await this.cache.get(id, (keyId) => this.loadKey(keyId));
     if (!key) throw new DomainError(ErrorCode.InvalidClientTokenId, INVALID_KEY);
     if (key.status !== 'Active') throw new DomainError(ErrorCode.InvalidClientTokenId, INVALID_KEY);
-    verifySigV4(r, parsed, key.secret, { now: new Date() });
+    verifySigV4(r, parsed, key.secret, checks);
     return { method: 'sigv4', accountId: key.accountId, principal: key.principal, mfa: { present: false }, accessKeyId: id, tags: key.tags };
   }
 
@@ -106,10 +106,10 @@ export class SigV4Authenticator {
     };
   }
 
-  private async temporaryContext(r: SigV4Request, parsed: ParsedSigV4, req: FastifyRequest): Promise<AuthContext> {
+  private async temporaryContext(r: SigV4Request, parsed: ParsedSigV4, req: FastifyRequest, checks: VerifyOptions): Promise<AuthContext> {
     if (!this.temporary || !parsed.securityToken) throw new DomainError(ErrorCode.InvalidClientTokenId, INVALID_KEY);
     const { secret, context } = await this.temporary.resolve(parsed.credential.accessKeyId, parsed.securityToken, clientInfoOf(req));
-    verifySigV4(r, parsed, secret, { now: new Date() });
+    verifySigV4(r, parsed, secret, checks);
     return context;
   }
 
@@ -121,13 +121,14 @@ export class SigV4Authenticator {
   private async refused(err: DomainError, parsed: ParsedSigV4 | null, req: FastifyRequest): Promise<void> {
     this.metrics.refusals.inc({ code: err.code });
     const keyId = parsed?.credential.accessKeyId ?? null;
-    const row = keyId && /^AKIA[A-Z2-7]{16}$/.test(keyId) ? await this.repo.findForAuthentication(keyId).catch(() => null) : null;
+    // Through the key cache: a flood of refusals for one key is counted in memory, not looked up once per request.
+    const key = keyId && /^AKIA[A-Z2-7]{16}$/.test(keyId) ? await this.cache.get(keyId, (id) => this.loadKey(id)).catch(() => null) : null;
     await this.failures.failed({
-      chain: row?.accountId ?? PLATFORM_CHAIN,
+      chain: key?.accountId ?? PLATFORM_CHAIN,
       action: 'sts:AuthenticateRequest',
       outcome: 'denied',
       errorCode: err.code,
-      actor: row ? { arn: principalOf(row.user).arn, type: principalOf(row.user).kind, accessKeyId: row.id } : null,
+      actor: key ? { arn: key.principal.arn, type: key.principal.kind, accessKeyId: keyId! } : null,
       client: clientInfoOf(req),
       details: { accessKeyId: keyId, method: req.method, route: req.routeOptions?.url ?? null, reason: err.message.slice(0, 200) },
     }, keyId?.slice(0, 128) ?? null);

@@ -5,7 +5,7 @@ import { clientInfoOf } from '../../common/auth/auth.decorators.js';
 import { RESOURCE_LOOKUP, type ResourceLookup } from '../../common/auth/resource.js';
 import { FormError, parseForm } from '../../common/aws-query/form.js';
 import { clip, QueryProtocolError } from '../../common/aws-query/query-error.js';
-import { QueryParams } from '../../common/aws-query/query-params.js';
+import { lowerFirst, QueryParams } from '../../common/aws-query/query-params.js';
 import { errorXml, hasXmlInvalidChars, successXml } from '../../common/aws-query/xml.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { ErrorCode } from '../../common/errors/error-codes.js';
@@ -79,10 +79,8 @@ export class AwsQueryDispatcher {
       if (byVersion) service = byVersion;
       else if (isQueryService(scope)) service = scope;
 
-      const auth = await this.authenticator.authenticate(req);
-      if (auth && scope !== undefined && scope !== service) {
-        throw new DomainError(ErrorCode.SignatureDoesNotMatch, `Credential should be scoped to correct service: '${service}'.`);
-      }
+      // A signature scoped to another service than the one Version names is refused (and audited) by the authenticator.
+      const auth = await this.authenticator.authenticate(req, byVersion ? { services: [service] } : {});
 
       const actionName = params.str('Action');
       if (actionName === undefined || actionName === '') throw QueryProtocolError.missingAction();
@@ -175,4 +173,3 @@ export function serviceHint(req: FastifyRequest): QueryService {
   return 'sts';
 }
 
-const lowerFirst = (s: string) => s.charAt(0).toLowerCase() + s.slice(1);

@@ -29,15 +29,4 @@ export class GraphAccess {
     if (auth.accountId === null || auth.accountId !== accountId) throw DomainError.noSuchEntity('The account');
     await this.gate.authorize(auth, action, resource, client, { transport: 'graphql' });
   }
-
-  /** Same as `require`, answering false instead of throwing AccessDenied (used for optional relations). */
-  async allows(auth: AuthContext, accountId: string, action: string, resource: string, client: ClientInfo): Promise<boolean> {
-    try {
-      await this.require(auth, accountId, action, resource, client);
-      return true;
-    } catch (e) {
-      if (e instanceof DomainError) return false;
-      throw e;
-    }
-  }
 }

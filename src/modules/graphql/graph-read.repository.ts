@@ -67,10 +67,6 @@ export class GraphReadRepository {
     return this.prisma.accessKey.findMany({ where: { accountId, userId: { in: [...userIds] } }, select: KEY_META_SELECT, orderBy: { createdAt: 'asc' } });
   }
 
-  keysByIds(accountId: string, ids: readonly string[]): Promise<AccessKeyMetaRow[]> {
-    return this.prisma.accessKey.findMany({ where: { accountId, id: { in: [...ids] } }, select: KEY_META_SELECT });
-  }
-
   async attachments(accountId: string, principalType: PrincipalType, ids: readonly string[]): Promise<{ principalId: string; policyArn: string }[]> {
     return this.prisma.policyAttachment.findMany({
       where: { accountId, principalType, principalId: { in: [...ids] } },

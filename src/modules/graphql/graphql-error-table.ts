@@ -98,4 +98,3 @@ export function toGraphqlError(
 /** A GraphQLError (or Apollo's subclasses: UserInputError …), whichever copy of graphql-js made it: it has `extensions`. */
 const isGraphqlError = (e: unknown): boolean => typeof e === 'object' && e !== null && !(e instanceof DomainError) && typeof (e as { extensions?: unknown }).extensions === 'object';
 
-export { ErrorCode };

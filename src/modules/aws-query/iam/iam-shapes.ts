@@ -2,7 +2,7 @@ import type { ClassConstructor } from 'class-transformer';
 import { userArn } from '../../../common/arn.js';
 import type { AuthContext } from '../../../common/auth/auth-context.js';
 import type { ResourceLookup } from '../../../common/auth/resource.js';
-import { QueryParamError, type QueryParams } from '../../../common/aws-query/query-params.js';
+import { constraintError, QueryParamError, type QueryParams } from '../../../common/aws-query/query-params.js';
 import { DomainError } from '../../../common/errors/domain-error.js';
 import { validateDto } from '../../../common/validation/validate-dto.js';
 import type { AuthedQueryRequest, QueryAction, QueryResult, QueryValue } from '../query-action.js';
@@ -39,11 +39,7 @@ export function iamAction(
 
 // ---------------------------------------------------------------- validation
 
-/** AWS's wording for a constraint failure on one member (ValidationError). */
-export function constraintError(member: string, value: string | number | null, constraint: string): QueryParamError {
-  const shown = value === null ? 'null' : `'${String(value).slice(0, 64)}'`;
-  return new QueryParamError('ValidationError', `1 validation error detected: Value ${shown} at '${lowerFirst(member)}' failed to satisfy constraint: ${constraint}`);
-}
+export { constraintError };
 
 /**
  * Validates Query parameters with the REST transport's DTO class, so both
@@ -241,4 +237,3 @@ export async function userResource(accountId: string, userName: string, lookup: 
   }
 }
 
-const lowerFirst = (s: string) => s.charAt(0).toLowerCase() + s.slice(1);
