@@ -11,7 +11,7 @@ import { DomainError } from './common/errors/domain-error.js';
 import { ErrorCode } from './common/errors/error-codes.js';
 import { toErrorResponse } from './common/errors/error-response.js';
 import { RestExceptionFilter } from './common/errors/rest-exception.filter.js';
-import { createLogger, PinoNestLogger } from './common/logging/logger.js';
+import { createLogger, PinoNestLogger, requestLoggerFactory } from './common/logging/logger.js';
 import { MIGRATIONS_DIR } from './common/paths.js';
 import { MAX_BODY_DEPTH, nestedDeeperThan, VALIDATION_OPTIONS, validationErrorOf } from './common/validation/validate-dto.js';
 import { describeConfig, type AppConfig } from './config/app-config.js';
@@ -57,6 +57,7 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: config.trustProxy,
     requestIdHeader: false,
+    childLoggerFactory: requestLoggerFactory,
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID();
@@ -88,7 +89,7 @@ export async function createApp(config: AppConfig, opts: CreateAppOptions = {}):
   });
   fastify.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions?.url ?? 'unmatched';
-    metrics.httpDuration.observe({ route, method: req.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    metrics.observeHttp(route, req.method, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
   // The REST API takes JSON objects only. Fastify (text/plain) and Nest (form-urlencoded) parse

@@ -6,6 +6,7 @@ import {
   SIGV4_ERROR_HTTP_STATUS,
   SigV4Error,
   SigV4SignatureMismatchError,
+  HmacSha256,
   SigningKeyCache,
   canonicalHeaderValue,
   canonicalQueryString,
@@ -472,7 +473,21 @@ describe('verifySigV4', () => {
     const rotated = 'rotatedSecretKEYrotatedSecretKEY01234567';
     expectCode(() => check(r, { signingKeyCache: cache }, rotated), 'SignatureDoesNotMatch');
     check(sign({ credentials: { accessKeyId: AK, secretAccessKey: rotated } }), { signingKeyCache: cache }, rotated);
-    expect(cache.size).toBe(2);
+    // The rotated secret replaced the entry for that scope; the old secret's key is gone with it.
+    expect(cache.size).toBe(1);
+    expectCode(() => check(r, { signingKeyCache: cache }, rotated), 'SignatureDoesNotMatch');
+    check(r, { signingKeyCache: cache });
+  });
+
+  it('HmacSha256 gives createHmac’s bytes for every key and message length', () => {
+    for (const keyLen of [0, 1, 32, 63, 64, 65, 200]) {
+      const key = Buffer.alloc(keyLen, 0xa7);
+      for (let i = 0; i < keyLen; i++) key[i] = (i * 31 + keyLen) & 0xff;
+      const h = new HmacSha256(key);
+      for (const msg of ['', 'a', 'x'.repeat(55), 'y'.repeat(64), 'z'.repeat(300), 'é€😀 AWS4-HMAC-SHA256\n', 'short again']) {
+        expect(h.digest(msg).equals(createHmac('sha256', key).update(msg, 'utf8').digest())).toBe(true);
+      }
+    }
   });
 
   it('the signing-key cache is a bounded LRU', () => {

@@ -21,12 +21,18 @@ export class RefreshAheadCache<T> {
   ) {}
 
   async get(id: string, load: (id: string) => Promise<T | null>, now = Date.now()): Promise<T | null> {
+    return this.peek(id, load, now) ?? this.fetch(id, load);
+  }
+
+  /**
+   * The entry when one is fresh enough to serve, without waiting (and starting its background refresh
+   * when due); undefined when the caller must `get` it. Lets the hot path skip a promise per request.
+   */
+  peek(id: string, load: (id: string) => Promise<T | null>, now = Date.now()): T | undefined {
     const e = this.entries.get(id);
-    if (e && now - e.fetchedAt < this.maxAgeMs) {
-      if (now - e.fetchedAt >= this.refreshMs) void this.fetch(id, load).catch(() => undefined);
-      return e.value;
-    }
-    return this.fetch(id, load);
+    if (e === undefined || now - e.fetchedAt >= this.maxAgeMs) return undefined;
+    if (now - e.fetchedAt >= this.refreshMs) void this.fetch(id, load).catch(() => undefined);
+    return e.value;
   }
 
   private fetch(id: string, load: (id: string) => Promise<T | null>): Promise<T | null> {

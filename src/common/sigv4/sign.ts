@@ -1,4 +1,4 @@
-import { createHmac, hash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { canonicalRequest, credentialScope, stringToSign, uriEncode } from './canonical.js';
 import { formatAmzDate } from './dates.js';
 import { defaultSigningKeyCache, type SigningKeyCache } from './signing-key-cache.js';
@@ -148,14 +148,9 @@ export function signRequest(input: SignRequestInput): SignedRequest {
   if (input.body !== undefined) req.body = input.body;
   const creq = canonicalRequest(req, { form: presign ? 'query' : 'header', signedHeaders }, payloadHash);
   const sts = stringToSign({ amzDate, credential }, hash('sha256', creq, 'hex'));
-  const key = (input.signingKeyCache ?? defaultSigningKeyCache).get(
-    credential.accessKeyId,
-    input.credentials.secretAccessKey,
-    credential.date,
-    credential.region,
-    credential.service,
-  );
-  const signature = createHmac('sha256', key).update(sts).digest('hex');
+  const signature = (input.signingKeyCache ?? defaultSigningKeyCache)
+    .sign(credential.accessKeyId, input.credentials.secretAccessKey, credential.date, credential.region, credential.service, sts)
+    .toString('hex');
 
   const result: SignedRequest = {
     ...req,

@@ -35,7 +35,7 @@ export {
 } from './canonical.js';
 export { formatAmzDate, parseAmzDate } from './dates.js';
 export { parseSigV4 } from './parse.js';
-export { SigningKeyCache, defaultSigningKeyCache, deriveSigningKey } from './signing-key-cache.js';
+export { HmacSha256, SigningKeyCache, defaultSigningKeyCache, deriveSigningKey } from './signing-key-cache.js';
 export { SigV4SignatureMismatchError, sha256Hex, verifySigV4, type VerifyOptions } from './verify.js';
 export { signRequest, type SignRequestInput, type SignedRequest } from './sign.js';
 export { headersFromRaw } from './headers.js';

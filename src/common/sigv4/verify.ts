@@ -1,4 +1,4 @@
-import { createHmac, hash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { canonicalRequestPrefix, getHeader, stringToSign } from './canonical.js';
 import { formatAmzDate } from './dates.js';
 import { SIGNATURE_MISMATCH_MESSAGE, SigV4Error } from './errors.js';
@@ -185,20 +185,15 @@ export function verifySigV4(req: SigV4Request, parsed: ParsedSigV4, secretAccess
   // 6. signature
   const provided = Buffer.from(parsed.signature, 'hex');
   if (provided.length !== 32) throw new SigV4Error('IncompleteSignature', 'Signature must be 64 lower-case hexadecimal characters.');
-  const key = (opts.signingKeyCache ?? defaultSigningKeyCache).get(
-    credential.accessKeyId,
-    secretAccessKey,
-    credential.date,
-    credential.region,
-    credential.service,
-  );
+  const keys = opts.signingKeyCache ?? defaultSigningKeyCache;
   const prefix = canonicalRequestPrefix(req, parsed);
   const creq = prefix + payload;
   const sts = stringToSign(parsed, hash('sha256', creq, 'hex'));
-  if (timingSafeEqual(createHmac('sha256', key).update(sts).digest(), provided)) return;
+  const { accessKeyId, date, region, service } = credential;
+  if (timingSafeEqual(keys.sign(accessKeyId, secretAccessKey, date, region, service, sts), provided)) return;
   if (fallback !== undefined) {
     const sts2 = stringToSign(parsed, hash('sha256', prefix + fallback, 'hex'));
-    if (timingSafeEqual(createHmac('sha256', key).update(sts2).digest(), provided)) return;
+    if (timingSafeEqual(keys.sign(accessKeyId, secretAccessKey, date, region, service, sts2), provided)) return;
   }
   throw new SigV4SignatureMismatchError(creq, sts);
 }

@@ -69,7 +69,7 @@ export class SigV4Authenticator {
       const temporary = !!parsed.securityToken || parsed.credential.accessKeyId.startsWith('ASIA');
       const ctx = temporary ? await this.temporaryContext(r, parsed, req, checks) : await this.longTermContext(r, parsed, checks);
       // Last-used tracking is for long-term keys (IAM's GetAccessKeyLastUsed).
-      if (!temporary) this.usage.record(parsed.credential.accessKeyId, parsed.credential.service, `${req.method} ${req.routeOptions?.url ?? ''}`, parsed.credential.region);
+      if (!temporary) this.usage.record(parsed.credential.accessKeyId, parsed.credential.service, () => `${req.method} ${req.routeOptions?.url ?? ''}`, parsed.credential.region);
       return ctx;
     } catch (e: unknown) {
       const err = e instanceof SigV4Error ? new DomainError(this.code(e.code), e.message) : e;
@@ -84,12 +84,14 @@ export class SigV4Authenticator {
 
   private async longTermContext(r: SigV4Request, parsed: ParsedSigV4, checks: VerifyOptions): Promise<AuthContext> {
     const id = parsed.credential.accessKeyId;
-    const key = await this.cache.get(id, (keyId) => this.loadKey(keyId));
+    const key = this.cache.peek(id, this.load) ?? (await this.cache.get(id, this.load));
     if (!key) throw new DomainError(ErrorCode.InvalidClientTokenId, INVALID_KEY);
     if (key.status !== 'Active') throw new DomainError(ErrorCode.InvalidClientTokenId, INVALID_KEY);
     verifySigV4(r, parsed, key.secret, checks);
     return { method: 'sigv4', accountId: key.accountId, principal: key.principal, mfa: { present: false }, accessKeyId: id, tags: key.tags };
   }
+
+  private readonly load = (id: string) => this.loadKey(id);
 
   private async loadKey(id: string): Promise<CachedKey | null> {
     const row = await this.repo.findForAuthentication(id);
@@ -122,7 +124,7 @@ export class SigV4Authenticator {
     this.metrics.refusals.inc({ code: err.code });
     const keyId = parsed?.credential.accessKeyId ?? null;
     // Through the key cache: a flood of refusals for one key is counted in memory, not looked up once per request.
-    const key = keyId && /^AKIA[A-Z2-7]{16}$/.test(keyId) ? await this.cache.get(keyId, (id) => this.loadKey(id)).catch(() => null) : null;
+    const key = keyId && /^AKIA[A-Z2-7]{16}$/.test(keyId) ? await this.cache.get(keyId, this.load).catch(() => null) : null;
     await this.failures.failed({
       chain: key?.accountId ?? PLATFORM_CHAIN,
       action: 'sts:AuthenticateRequest',

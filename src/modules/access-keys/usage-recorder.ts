@@ -11,12 +11,13 @@ export class UsageRecorder {
 
   constructor(private readonly repo: AccessKeysRepository) {}
 
-  record(accessKeyId: string, service: string, action: string, region: string, now = Date.now()): void {
+  /** `action` is a function so that its text is only built when it is written (about once a minute per key). */
+  record(accessKeyId: string, service: string, action: string | (() => string), region: string, now = Date.now()): void {
     const last = this.lastWritten.get(accessKeyId);
     if (last !== undefined && now - last < LAST_USED_WRITE_INTERVAL_MS) return;
     this.lastWritten.set(accessKeyId, now);
     if (this.lastWritten.size > 100_000) this.lastWritten.clear();
-    void this.repo.recordLastUsed(accessKeyId, new Date(now), service, action, region).catch((e: unknown) => {
+    void this.repo.recordLastUsed(accessKeyId, new Date(now), service, typeof action === 'string' ? action : action(), region).catch((e: unknown) => {
       this.lastWritten.delete(accessKeyId);
       this.logger.warn(`could not record last use of ${accessKeyId}: ${(e as Error).message}`);
     });
