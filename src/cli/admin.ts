@@ -132,7 +132,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'rotate-master-key': {
       const r = await withApp((get) => get(MasterKeyRotationService).reencryptAll());
-      process.stdout.write(`re-encrypted ${r.accessKeys} access-key secrets and ${r.mfaSeeds} MFA seeds under the current MASTER_KEY\n`);
+      process.stdout.write(`re-encrypted ${r.accessKeys} access-key secrets, ${r.mfaSeeds} MFA seeds and ${r.auditSigningKeys} audit signing keys under the current MASTER_KEY\n`);
       if (r.undecryptable) {
         process.stderr.write(`credbroker: ${r.undecryptable} secrets are under a key not in MASTER_KEY/MASTER_KEYS_OLD and were left as they are; add that key to MASTER_KEYS_OLD and run again\n`);
         return 1;

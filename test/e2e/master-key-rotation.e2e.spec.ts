@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateMasterKeySpec } from '../../src/common/crypto/secret-box.js';
 import { openSqlDriver, type SqlDriver } from '../../src/db/sql-driver.js';
+import { AuditDigestService } from '../../src/modules/audit/audit-digest.service.js';
 import { MasterKeyRotationService } from '../../src/modules/secrets/master-key-rotation.service.js';
 import { accountWithRoot, bearer, codeAt } from '../support/factories.js';
 import { signedRequest } from '../support/sigv4-client.js';
@@ -20,7 +21,7 @@ describe(`master key rotation (${DB_KIND})`, () => {
     await driver?.close();
   });
 
-  it('re-encrypts access-key secrets and MFA seeds; afterwards the new key alone suffices', async () => {
+  it('re-encrypts access-key secrets, MFA seeds and audit signing keys; afterwards the new key alone suffices', async () => {
     // 1. Secrets written under the old key.
     const t1 = await startTestApp({ MASTER_KEY: oldKey }, { driver });
     const a = await accountWithRoot(t1);
@@ -28,6 +29,8 @@ describe(`master key rotation (${DB_KIND})`, () => {
     await t1.http.post(`/v1/accounts/${a.accountId}/users`).set(bearer(a.rootToken)).send({ userName: user });
     const key = (await t1.http.post(`/v1/accounts/${a.accountId}/users/${user}/access-keys`).set(bearer(a.rootToken))).body.accessKey;
     const dev = (await t1.http.post(`/v1/accounts/${a.accountId}/users/${user}/mfa-devices`).set(bearer(a.rootToken)).send({ deviceName: user })).body;
+    // The digest signer's private key (created on first use; on a shared database it may exist already, under the suite's key).
+    const signer = (await t1.app.get(AuditDigestService).signingKey()).id;
     await t1.close();
 
     // 2. The new key primary, the old one still accepted; rotate.
@@ -36,6 +39,7 @@ describe(`master key rotation (${DB_KIND})`, () => {
     const r = await t2.app.get(MasterKeyRotationService).reencryptAll();
     expect(r.accessKeys).toBeGreaterThanOrEqual(1);
     expect(r.mfaSeeds).toBeGreaterThanOrEqual(1);
+    expect(r.auditSigningKeys).toBeGreaterThanOrEqual(1);
     // A database of its own has nothing under unknown keys; a shared one may keep other runs' rows.
     if (DB_KIND === 'pglite') expect(r.undecryptable).toBe(0);
     expect((await t2.app.get(MasterKeyRotationService).reencryptAll()).accessKeys).toBe(0);
@@ -43,6 +47,8 @@ describe(`master key rotation (${DB_KIND})`, () => {
     expect(row!.secretCiphertext).toMatch(/^v1\.new\./);
     const seedRow = await t2.prisma.mfaDevice.findUnique({ where: { serialNumber: dev.serialNumber } });
     expect(seedRow!.seedCiphertext).toMatch(/^v1\.new\./);
+    const [sealed] = await driver.query<{ privateKey: string }>('SELECT "privateKey" FROM "audit_signing_keys" WHERE "id" = $1', [signer]);
+    expect(sealed!.privateKey).toMatch(/^v1\.new\./);
     await t2.close();
 
     // 3. Only the new key: the access key and the MFA device still work.
@@ -53,6 +59,16 @@ describe(`master key rotation (${DB_KIND})`, () => {
       .set(bearer(a.rootToken))
       .send({ serialNumber: dev.serialNumber, authenticationCode1: codeAt(dev.base32StringSeed, -1), authenticationCode2: codeAt(dev.base32StringSeed, 0) });
     expect(enabled.status, JSON.stringify(enabled.body)).toBe(201);
+    // The digest signer still signs, with the same key.
+    const digest = await t3.app.get(AuditDigestService).createDigest(a.accountId);
+    expect(digest?.keyId).toBe(signer);
     await t3.close();
+
+    // 4. Back under the suite's key, so that files sharing a PostgreSQL database after this one can still read their secrets.
+    const t4 = await startTestApp({ MASTER_KEY: suiteKey, MASTER_KEYS_OLD: newKey }, { driver });
+    const back = await t4.app.get(MasterKeyRotationService).reencryptAll();
+    expect(back.auditSigningKeys).toBeGreaterThanOrEqual(1);
+    if (DB_KIND === 'pglite') expect(back.undecryptable).toBe(0);
+    await t4.close();
   });
 });

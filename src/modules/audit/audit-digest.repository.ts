@@ -25,6 +25,9 @@ const toDigest = (r: DigestRow): SignedDigest => ({
   periodEnd: new Date(r.periodEnd),
 });
 
+/** The AAD a signing key's sealed private key is bound to (SecretBox). */
+export const signingKeyAad = (keyId: string) => `audit-signing-key:${keyId}`;
+
 /** Signing keys and digests (raw SQL: the digest writer runs under an advisory lock on one connection). */
 @Injectable()
 export class AuditDigestRepository {
@@ -47,9 +50,18 @@ export class AuditDigestRepository {
     await s.query('INSERT INTO "audit_signing_keys" ("id", "publicKey", "privateKey", "active") VALUES ($1, $2, $3, true)', [k.id, k.publicKey, k.privateKey]);
   }
 
-  /** Replaces a key's sealed private key (only if it is still the one read). */
-  async resealKey(id: string, oldBox: string, newBox: string): Promise<void> {
-    await this.driver.query('UPDATE "audit_signing_keys" SET "privateKey" = $3 WHERE "id" = $1 AND "privateKey" = $2', [id, oldBox, newBox]);
+  /** Replaces a key's sealed private key (only if it is still the one read); true when it did. */
+  async resealKey(id: string, oldBox: string, newBox: string): Promise<boolean> {
+    const rows = await this.driver.query<{ id: string }>('UPDATE "audit_signing_keys" SET "privateKey" = $3 WHERE "id" = $1 AND "privateKey" = $2 RETURNING "id"', [id, oldBox, newBox]);
+    return rows.length === 1;
+  }
+
+  /** Sealed private keys by id, for master-key rotation. */
+  async pageOfSealedKeys(afterId: string | null, limit: number): Promise<{ id: string; privateKey: string }[]> {
+    return this.driver.query<{ id: string; privateKey: string }>(
+      'SELECT "id", "privateKey" FROM "audit_signing_keys" WHERE $1::text IS NULL OR "id" > $1 ORDER BY "id" LIMIT $2',
+      [afterId, limit],
+    );
   }
 
   async lastDigest(s: SqlSession, chain: string): Promise<SignedDigest | null> {

@@ -6,7 +6,7 @@ import { DomainError } from '../../common/errors/domain-error.js';
 import type { AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG, SQL_DRIVER } from '../../db/database.module.js';
 import type { SqlDriver } from '../../db/sql-driver.js';
-import { AuditDigestRepository } from './audit-digest.repository.js';
+import { AuditDigestRepository, signingKeyAad } from './audit-digest.repository.js';
 
 export interface PublicKeyView {
   keyId: string;
@@ -18,7 +18,6 @@ export interface PublicKeyView {
 }
 
 const KEY_LOCK = 'cb:audit-signing-key';
-const aadOf = (keyId: string) => `audit-signing-key:${keyId}`;
 
 /**
  * Signed digests of the audit chains (like CloudTrail's digest files): the
@@ -143,15 +142,15 @@ export class AuditDigestService implements OnApplicationBootstrap, OnModuleDestr
         const pair = generateKeyPairSync('ed25519');
         const id = signingKeyId(pair.publicKey);
         const publicKey = pair.publicKey.export({ type: 'spki', format: 'pem' }).toString();
-        const privateKey = this.box.encrypt(pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), aadOf(id));
+        const privateKey = this.box.encrypt(pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), signingKeyAad(id));
         await this.repo.insertKey(s, { id, publicKey, privateKey });
         return { id, publicKey, privateKey, active: true, createdAt: new Date() };
       });
     }
-    const pem = this.box.decryptString(row.privateKey, aadOf(row.id));
+    const pem = this.box.decryptString(row.privateKey, signingKeyAad(row.id));
     if (this.box.needsReencrypt(row.privateKey)) {
       // Sealed under an older master key: re-seal under the current one (MASTER_KEYS_OLD can then be dropped).
-      await this.repo.resealKey(row.id, row.privateKey, this.box.encrypt(pem, aadOf(row.id)));
+      await this.repo.resealKey(row.id, row.privateKey, this.box.encrypt(pem, signingKeyAad(row.id)));
     }
     this.key = { id: row.id, privateKey: createPrivateKey(pem) };
     return this.key;

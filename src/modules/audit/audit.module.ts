@@ -13,6 +13,6 @@ import { FailureAggregator } from './failure-aggregator.js';
 @Module({
   providers: [AuditRepository, AuditService, FailureAggregator, AuditVerifyService, AuditDigestRepository, AuditDigestService, AuditExportService, AuditRetentionService],
   controllers: [AuditIntegrityController],
-  exports: [AuditService, FailureAggregator, AuditVerifyService, AuditDigestService, AuditExportService, AuditRetentionService],
+  exports: [AuditService, AuditDigestRepository, FailureAggregator, AuditVerifyService, AuditDigestService, AuditExportService, AuditRetentionService],
 })
 export class AuditModule {}
