@@ -44,6 +44,11 @@ export class AccessKeysRepository {
     return db.accessKey.findFirst({ where: { accountId, userId, id } });
   }
 
+  /** Who owns a key of this account (null when the account has no such key). */
+  ownerInAccount(accountId: string, id: string): Promise<{ user: Pick<User, 'kind' | 'name'> } | null> {
+    return this.prisma.accessKey.findFirst({ where: { accountId, id }, select: { user: { select: { kind: true, name: true } } } });
+  }
+
   /** Every key of the account with its owner (the key-age report). */
   listForAccount(accountId: string): Promise<(AccessKeyRow & { user: User })[]> {
     return this.prisma.accessKey.findMany({ where: { accountId }, include: { user: true }, orderBy: { createdAt: 'asc' } });

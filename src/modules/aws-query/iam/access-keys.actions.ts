@@ -33,17 +33,23 @@ export class AccessKeysQueryActions implements QueryActionSet {
     private readonly repo: AccessKeysRepository,
   ) {}
 
+  /** Owners looked up per request: the resource check and the action ask for the same key (keyed by the request's params). */
+  private readonly owners = new WeakMap<object, Promise<UserTarget | null>>();
+
   /** The owner of a key of the caller's account (null when the account has no such key). */
-  private async ownerOf(auth: AuthContext, accessKeyId: string): Promise<UserTarget | null> {
-    const accountId = callerAccount(auth);
-    const k = (await this.repo.listForAccount(accountId)).find((x) => x.id === accessKeyId);
-    if (!k) return null;
-    return { accountId, userName: k.user.kind === 'ROOT' ? null : k.user.name };
+  private ownerOf(auth: AuthContext, params: object, accessKeyId: string): Promise<UserTarget | null> {
+    let owner = this.owners.get(params);
+    if (!owner) {
+      const accountId = callerAccount(auth);
+      owner = this.repo.ownerInAccount(accountId, accessKeyId).then((k) => (k ? { accountId, userName: k.user.kind === 'ROOT' ? null : k.user.name } : null));
+      this.owners.set(params, owner);
+    }
+    return owner;
   }
 
   /** GetAccessKeyLastUsed is authorized on the key's owner; root's keys are root's business only (REST: RootOnly). */
-  private async lastUsedResource(auth: AuthContext, accessKeyId: string, lookup: ResourceLookup): Promise<string> {
-    const owner = await this.ownerOf(auth, accessKeyId);
+  private async lastUsedResource(auth: AuthContext, params: object, accessKeyId: string, lookup: ResourceLookup): Promise<string> {
+    const owner = await this.ownerOf(auth, params, accessKeyId);
     if (!owner) return '*';
     if (owner.userName === null) return rootArn(owner.accountId);
     return userResource(owner.accountId, owner.userName, lookup);
@@ -101,10 +107,10 @@ export class AccessKeysQueryActions implements QueryActionSet {
     iamAction(
       'GetAccessKeyLastUsed',
       'iam:GetAccessKeyLastUsed',
-      ({ auth, params }, lookup) => this.lastUsedResource(auth, accessKeyIdParam(params), lookup),
+      ({ auth, params }, lookup) => this.lastUsedResource(auth, params, accessKeyIdParam(params), lookup),
       async ({ auth, params }) => {
         const id = accessKeyIdParam(params);
-        const owner = await this.ownerOf(auth, id);
+        const owner = await this.ownerOf(auth, params, id);
         if (!owner) throw DomainError.noSuchEntity(`The Access Key with id ${id}`);
         if (owner.userName === null && auth.principal.kind !== 'Root') throw DomainError.accessDenied('iam:GetAccessKeyLastUsed', rootArn(owner.accountId));
         const res = await this.keys.lastUsed(owner, id);
