@@ -97,6 +97,14 @@ describe('GraphQL: isolation and authorization', () => {
     expect(withActor.body.data!.auditEvents.edges[0].node.action).toBeTruthy();
     expect(withActor.body.data!.auditEvents.edges[0].node.actor).toBeNull();
     expect(withActor.body.errors?.[0]?.extensions.code).toBe('FORBIDDEN');
+
+    // The same relation on many rows is checked once per request: one refusal audited per distinct actor, not one per row.
+    const refusals = () => t.prisma.auditEvent.count({ where: { chain: a.accountId, outcome: 'denied', action: 'iam:GetUser', actorArn: { endsWith: `user/${auditor.userName}` } } });
+    const before = await refusals();
+    const many = await gql(t, auditor.token, `query($account: ID!) { auditEvents(account: $account, first: 20) { edges { node { actorArn actor { __typename } } } } }`, { account: a.accountId });
+    const actors = new Set(many.body.data!.auditEvents.edges.map((e: { node: { actorArn: string | null } }) => e.node.actorArn).filter((x: string | null) => x !== null));
+    expect(many.body.data!.auditEvents.edges.length).toBeGreaterThan(actors.size);
+    expect(await refusals()).toBe(before + actors.size);
   });
 
   it('ReadOnlyAccess reads the identities with their relations (a user\'s groups, keys and policies, a key\'s user, a role\'s policies)', async () => {

@@ -18,8 +18,30 @@ export class GraphAccess {
     private readonly accounts: AccountsService,
   ) {}
 
+  /**
+   * Checks already made in this request, by its ClientInfo (one per request: `clientOf`). A query that
+   * resolves the same relation on many rows (each audit event's actor, say) checks it once: one
+   * authorization, and for a refused principal one audit record instead of one per row.
+   */
+  private readonly made = new WeakMap<ClientInfo, Map<string, Promise<void>>>();
+
   /** Passes when `auth` may perform `action` on `resource` in `accountId`; throws NoSuchEntity / AccessDenied otherwise. */
-  async require(auth: AuthContext, accountId: string, action: string, resource: string, client: ClientInfo): Promise<void> {
+  require(auth: AuthContext, accountId: string, action: string, resource: string, client: ClientInfo): Promise<void> {
+    let checks = this.made.get(client);
+    if (!checks) {
+      checks = new Map();
+      this.made.set(client, checks);
+    }
+    const id = `${accountId}\n${action}\n${resource}`;
+    let check = checks.get(id);
+    if (!check) {
+      check = this.check(auth, accountId, action, resource, client);
+      checks.set(id, check);
+    }
+    return check;
+  }
+
+  private async check(auth: AuthContext, accountId: string, action: string, resource: string, client: ClientInfo): Promise<void> {
     if (!ARN_ACCOUNT_ID_RE.test(accountId)) throw DomainError.validation('account must be a 12-digit account ID.');
     if (auth.method === 'operator-token') {
       // Existence only (an operator sees every account); ids are validated by the DTOs.

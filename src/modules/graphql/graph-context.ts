@@ -18,8 +18,19 @@ export function authOf(ctx: GraphContext): AuthContext {
   return auth;
 }
 
+const clients = new WeakMap<object, ClientInfo>();
+
+/**
+ * The request's ClientInfo: one object per HTTP request, so that GraphAccess can remember, for the
+ * rest of the request, the access checks it already made (see GraphAccess.require).
+ */
 export function clientOf(ctx: GraphContext): ClientInfo {
-  return clientInfoOf(ctx.req);
+  let client = clients.get(ctx.req);
+  if (!client) {
+    client = clientInfoOf(ctx.req);
+    clients.set(ctx.req, client);
+  }
+  return client;
 }
 
 /** The caller's AuthContext in a resolver (set by the global guard). */
