@@ -11,7 +11,8 @@
  *   npm run build && DATABASE_URL=postgresql://…/credbroker_bench npx tsx bench/audit-verify.ts
  *
  * BENCH_RUNS (3), BENCH_VERIFY_MODES (single,parallel), BENCH_VERIFY_WORKERS
- * (the service's default: min(cores, 4)). Target: at least 100,000 records/s.
+ * (the service's default: min(cores, 4)), BENCH_VERIFY_GRAPHQL (1; 0 skips the GraphQL run).
+ * Target: at least 100,000 records/s.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { loadConfig } from '../src/config/app-config.js';
@@ -53,7 +54,7 @@ async function main() {
   }
   await driver.close();
 
-  if (existsSync('dist/src/main.js')) {
+  if (process.env.BENCH_VERIFY_GRAPHQL !== '0' && existsSync('dist/src/main.js')) {
     const env = { PORT: String(PORT), LOG_LEVEL: 'warn', DATABASE_URL: url, NODE_ENV: 'development', DATA_DIR: '/tmp/cb-audit-bench' };
     const broker = await startServer(process.execPath, ['dist/src/main.js'], env, `http://127.0.0.1:${PORT}/health/live`);
     try {

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chainHash, type ChainedRecord } from '../../src/common/audit/chain.js';
+import { chainHash, GENESIS_HASH, type ChainedRecord } from '../../src/common/audit/chain.js';
 import { PgDriver } from '../../src/db/sql-driver.js';
 import { AuditDigestService } from '../../src/modules/audit/audit-digest.service.js';
 import { runSegment } from '../../src/modules/audit/audit-verify.parallel.js';
 import { AuditVerifyService, type VerifyRange } from '../../src/modules/audit/audit-verify.service.js';
-import { streamChainRows } from '../../src/modules/audit/chain-rows.js';
+import { ChainVerifier, verifyChain, type VerifyChainOptions } from '../../src/common/audit/chain-verify.js';
+import { pushChainRows, streamChainRows } from '../../src/modules/audit/chain-rows.js';
 import { accountWithRoot } from '../support/factories.js';
 import { DB_KIND, startTestApp, type TestApp } from '../support/test-app.js';
 
@@ -215,5 +216,43 @@ describe(`audit chain verification in parallel segments (${DB_KIND})`, () => {
     const v = await both(chain);
     expect(v.brokenAt?.kind).toBe('edited');
     expect(v.brokenAt?.message).toMatch(/digest/);
+  });
+  it.runIf(DB_KIND === 'postgres')('the push reader (rows verified as pg decodes them) reports what the batch reader does, across query batches', async () => {
+    const { chain, head } = await freshChain(60);
+    const pool = (t.driver as PgDriver).pool;
+    const opts: VerifyChainOptions = { chain, anchor: { seq: 0n, hash: GENESIS_HASH }, ends: [{ seq: head, exact: true, source: 'the chain head' }] };
+    /** Verifies through pushChainRows in queries of `batch` rows; counts the records handed over. */
+    const pushed = async (batch: number) => {
+      const v = new ChainVerifier(opts);
+      let fed = 0;
+      const client = await pool.connect();
+      try {
+        await pushChainRows(client, chain, 0n, head, (r) => (fed++, v.push(r)), batch);
+      } finally {
+        client.release();
+      }
+      return { res: v.finish(), fed };
+    };
+    const compare = async () => {
+      const ref = await verifyChain(streamChainRows(t.driver, chain, 0n, head), opts);
+      for (const batch of [1, 7, 8, 1000]) expect(show((await pushed(batch)).res), `batch ${batch}`).toBe(show(ref));
+      return ref;
+    };
+    expect(await compare()).toMatchObject({ ok: true, checked: Number(head) });
+    // Swapped across a query edge (7 | 8): the lookahead that tells a reorder from an edit spans two queries.
+    await sql(`UPDATE "audit_events" SET "seq" = -5 WHERE "chain" = $1 AND "seq" = 14`, [chain]);
+    await sql(`UPDATE "audit_events" SET "seq" = 14 WHERE "chain" = $1 AND "seq" = 15`, [chain]);
+    await sql(`UPDATE "audit_events" SET "seq" = 15 WHERE "chain" = $1 AND "seq" = -5`, [chain]);
+    expect((await compare()).brokenAt).toMatchObject({ seq: 14n, kind: 'reordered' });
+    // Once the verdict is known no more records are handed over (the lookahead read, the rest dropped).
+    const { fed } = await pushed(7);
+    expect(fed).toBe(13 + 1 + 8);
+    // Swapped back, then an edited record near the end: the lookahead stops short at the end of the range.
+    await sql(`UPDATE "audit_events" SET "seq" = -5 WHERE "chain" = $1 AND "seq" = 15`, [chain]);
+    await sql(`UPDATE "audit_events" SET "seq" = 15 WHERE "chain" = $1 AND "seq" = 14`, [chain]);
+    await sql(`UPDATE "audit_events" SET "seq" = 14 WHERE "chain" = $1 AND "seq" = -5`, [chain]);
+    expect((await compare()).ok).toBe(true);
+    await sql(`UPDATE "audit_events" SET "action" = 'x:Tampered' WHERE "chain" = $1 AND "seq" = $2::bigint`, [chain, (head - 2n).toString()]);
+    expect((await compare()).brokenAt).toMatchObject({ seq: head - 2n, kind: 'edited' });
   });
 });

@@ -60,75 +60,118 @@ const RENUMBER_SEARCH = 8;
  * must link to the record before it with the next sequence number. Stops at
  * the first broken link and says what it looks like. Memory stays constant
  * whatever the number of records (the input is streamed).
+ *
+ * Push form: the records are fed one at a time (`push`, synchronous: a
+ * database reader can hand each row over as it is decoded, so that no batch
+ * of rows stays alive), then `finish` gives the verdict. verifyChain is the
+ * same over an (async) iterable.
  */
+export class ChainVerifier {
+  private prevSeq: bigint;
+  private prevHash: string;
+  private prevRow: StoredRecord | null = null;
+  private checked = 0;
+  private firstSeq: bigint | null = null;
+  /** Set once the verdict is known: later records are ignored. */
+  private verdict: ChainVerificationResult | null = null;
+  /** The first record that does not fit, and the records read after it (LOOKAHEAD at most) to classify it. */
+  private failed: { r: StoredRecord; e: bigint; ahead: StoredRecord[] } | null = null;
+  private readonly chain: string;
+  private readonly checkpoints: VerifyChainOptions['checkpoints'];
+
+  constructor(private readonly opts: VerifyChainOptions) {
+    this.prevSeq = opts.anchor.seq;
+    this.prevHash = opts.anchor.hash;
+    this.chain = opts.chain;
+    this.checkpoints = opts.checkpoints;
+  }
+
+  /** True while more records are wanted; false once the verdict is known (a break found and classified). */
+  get wantsMore(): boolean {
+    return this.verdict === null;
+  }
+
+  /** Feeds the next record (in the order read); returns wantsMore. */
+  push(r: StoredRecord): boolean {
+    if (this.verdict) return false;
+    const f = this.failed;
+    if (f) {
+      f.ahead.push(r);
+      if (f.ahead.length >= LOOKAHEAD) this.verdict = this.result(classify(f.r, f.e, this.prevHash, this.prevRow, f.ahead, this.chain));
+      return this.verdict === null;
+    }
+    const e = this.prevSeq + 1n;
+    if (r.seq === e && r.prevHash === this.prevHash && r.chain === this.chain && chainHash(r.prevHash, r) === r.hash) {
+      if (this.checkpoints) {
+        const cp = this.checkpoints.get(r.seq);
+        if (cp && cp.hash !== r.hash) {
+          this.verdict = this.result({
+            seq: r.seq,
+            kind: 'edited',
+            message: `record ${r.seq} does not have the hash signed by ${cp.source}: records up to it were rewritten`,
+          });
+          return false;
+        }
+      }
+      this.prevRow = r;
+      this.prevSeq = r.seq;
+      this.prevHash = r.hash;
+      this.checked++;
+      this.firstSeq ??= r.seq;
+      return true;
+    }
+    this.failed = { r, e, ahead: [] };
+    return true;
+  }
+
+  /** The verdict, once every record has been pushed (or push returned false). */
+  finish(): ChainVerificationResult {
+    if (this.verdict) return this.verdict;
+    const f = this.failed;
+    this.verdict = f
+      ? this.result(classify(f.r, f.e, this.prevHash, this.prevRow, f.ahead, this.chain))
+      : this.result(checkEnds(this.prevRow ? this.prevSeq : this.opts.anchor.seq, this.prevHash, this.opts.ends ?? []));
+    return this.verdict;
+  }
+
+  private result(brokenAt: ChainBreak | null): ChainVerificationResult {
+    return {
+      ok: brokenAt === null,
+      checked: this.checked,
+      firstSeq: this.firstSeq,
+      lastSeq: this.prevRow ? this.prevSeq : null,
+      lastHash: this.prevHash,
+      brokenAt,
+    };
+  }
+}
+
+/** ChainVerifier over records that come one by one or in batches (a batch reader's), from an iterable or an async one. */
 export async function verifyChain(
   rows: AsyncIterable<StoredRecord | StoredRecord[]> | Iterable<StoredRecord | StoredRecord[]>,
   opts: VerifyChainOptions,
 ): Promise<ChainVerificationResult> {
-  // Records may come one by one or in batches (the database reader's): batches keep the hot loop synchronous.
+  const v = new ChainVerifier(opts);
   const it: AsyncIterator<StoredRecord | StoredRecord[]> | Iterator<StoredRecord | StoredRecord[]> =
     Symbol.asyncIterator in rows
       ? (rows as AsyncIterable<StoredRecord | StoredRecord[]>)[Symbol.asyncIterator]()
       : (rows as Iterable<StoredRecord | StoredRecord[]>)[Symbol.iterator]();
-  const nextBatch = async (): Promise<StoredRecord[] | null> => {
-    const n = await it.next();
-    if (n.done) return null;
-    return Array.isArray(n.value) ? n.value : [n.value];
-  };
-  let prevSeq = opts.anchor.seq;
-  let prevHash = opts.anchor.hash;
-  let prevRow: StoredRecord | null = null;
-  let checked = 0;
-  let firstSeq: bigint | null = null;
-  const result = (brokenAt: ChainBreak | null): ChainVerificationResult => ({
-    ok: brokenAt === null,
-    checked,
-    firstSeq,
-    lastSeq: prevRow ? prevSeq : null,
-    lastHash: prevHash,
-    brokenAt,
-  });
-  const checkpoints = opts.checkpoints;
-  const chain = opts.chain;
   try {
-    for (;;) {
-      const batch = await nextBatch();
-      if (!batch) break;
-      for (let i = 0; i < batch.length; i++) {
-        const r = batch[i]!;
-        const e = prevSeq + 1n;
-        if (r.seq === e && r.prevHash === prevHash && r.chain === chain && chainHash(r.prevHash, r) === r.hash) {
-          if (checkpoints) {
-            const cp = checkpoints.get(r.seq);
-            if (cp && cp.hash !== r.hash) {
-              return result({
-                seq: r.seq,
-                kind: 'edited',
-                message: `record ${r.seq} does not have the hash signed by ${cp.source}: records up to it were rewritten`,
-              });
-            }
-          }
-          prevRow = r;
-          prevSeq = r.seq;
-          prevHash = r.hash;
-          checked++;
-          firstSeq ??= r.seq;
-          continue;
-        }
-        const ahead: StoredRecord[] = batch.slice(i + 1, i + 1 + LOOKAHEAD);
-        while (ahead.length < LOOKAHEAD) {
-          const more = await nextBatch();
-          if (!more) break;
-          ahead.push(...more.slice(0, LOOKAHEAD - ahead.length));
-        }
-        return result(classify(r, e, prevHash, prevRow, ahead, chain));
+    outer: for (;;) {
+      const n = await it.next();
+      if (n.done) break;
+      if (!Array.isArray(n.value)) {
+        if (!v.push(n.value)) break;
+        continue;
       }
+      // Batches keep the hot loop synchronous.
+      const batch = n.value;
+      for (let i = 0; i < batch.length; i++) if (!v.push(batch[i]!)) break outer;
     }
   } finally {
     await (it as AsyncIterator<StoredRecord>).return?.();
   }
-  const end = checkEnds(prevRow ? prevSeq : opts.anchor.seq, prevHash, opts.ends ?? []);
-  return result(end);
+  return v.finish();
 }
 
 /**

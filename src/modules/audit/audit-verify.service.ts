@@ -1,14 +1,14 @@
 import { availableParallelism } from 'node:os';
 import { Inject, Injectable } from '@nestjs/common';
 import { GENESIS_HASH } from '../../common/audit/chain.js';
-import { checkEnds, verifyChain, type ChainAnchor, type ExpectedEnd } from '../../common/audit/chain-verify.js';
+import { ChainVerifier, checkEnds, verifyChain, type ChainAnchor, type ChainVerificationResult, type ExpectedEnd } from '../../common/audit/chain-verify.js';
 import { verifyDigestRun } from '../../common/audit/digest.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { SQL_DRIVER } from '../../db/database.module.js';
 import { PgDriver, type SqlDriver } from '../../db/sql-driver.js';
 import { AuditDigestRepository } from './audit-digest.repository.js';
 import { runSegment, type SegmentOutcome } from './audit-verify.parallel.js';
-import { storedHash, streamChainBatches, streamChainBatchesArray } from './chain-rows.js';
+import { pushChainRows, storedHash, streamChainBatches } from './chain-rows.js';
 
 export interface ChainBreakView {
   seq: bigint;
@@ -130,15 +130,24 @@ export class AuditVerifyService {
     checkpoints: Map<bigint, { hash: string; source: string }>,
     opts: VerifyOptions,
   ): Promise<RecordsVerdict> {
-    // On PostgreSQL rows come as arrays (cheaper to decode than pg's named-field objects).
+    // On PostgreSQL each row is verified as soon as pg decodes it (as an array: cheaper than pg's named-field objects).
     const pool = this.driver instanceof PgDriver ? this.driver.pool : null;
-    const sequential = (anchor: ChainAnchor) =>
-      verifyChain(pool ? streamChainBatchesArray(pool, r.chain, anchor.seq, r.endSeq) : streamChainBatches(this.driver, r.chain, anchor.seq, r.endSeq), {
-        chain: r.chain,
-        anchor,
-        ends,
-        checkpoints,
-      });
+    const sequential = async (anchor: ChainAnchor): Promise<ChainVerificationResult> => {
+      const opts = { chain: r.chain, anchor, ends, checkpoints };
+      if (!pool) return verifyChain(streamChainBatches(this.driver, r.chain, anchor.seq, r.endSeq), opts);
+      const v = new ChainVerifier(opts);
+      const client = await pool.connect();
+      let broken = false;
+      try {
+        await pushChainRows(client, r.chain, anchor.seq, r.endSeq, (row) => v.push(row));
+      } catch (e) {
+        broken = true;
+        throw e;
+      } finally {
+        client.release(broken);
+      }
+      return v.finish();
+    };
     const total = r.endSeq - r.anchor.seq;
     const workers = Math.min(opts.workers ?? Math.min(availableParallelism(), MAX_WORKERS), Number(total));
     const connectionString = pool?.options.connectionString;
