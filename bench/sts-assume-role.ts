@@ -9,7 +9,8 @@
  *   npm run build && DATABASE_URL=postgresql://… npx tsx bench/sts-assume-role.ts
  *
  * BENCH_RUNS (3), BENCH_SECONDS (8), BENCH_CONNS (1,16,64), BENCH_ACCOUNTS (100);
- * BENCH_BROKER_ENTRY=<file> starts the broker through another entry point (e.g. a profiling wrapper).
+ * BENCH_BROKER_ENTRY=<file> starts the broker through another entry point (e.g. a profiling wrapper);
+ * BENCH_PHASE_SIGNAL=1 sends the broker SIGWINCH before each of its measurements (a wrapper can start a new profile there).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -80,6 +81,12 @@ async function main() {
     await startServer(process.execPath, [process.env.BENCH_BROKER_ENTRY ?? 'dist/src/main.js'], env, `${broker}/health/live`),
     await startServer('moto_server', ['-H', '127.0.0.1', '-p', String(MOTO_PORT)], {}, `${moto}/moto-api/`, true),
   ];
+  const phase = async (name: string) => {
+    if (!process.env.BENCH_PHASE_SIGNAL) return;
+    console.log(`phase: ${name} ${Date.now()}`);
+    process.kill(children[0]!.pid!, 'SIGWINCH');
+    await new Promise((r) => setTimeout(r, 500));
+  };
   try {
     const one = await brokerRequest(broker, operatorToken);
     const many: BenchRequest[] = [];
@@ -89,6 +96,7 @@ async function main() {
     console.log(`${'target'.padEnd(30)} conns      req/s   p50 ms   p99 ms`);
     let at64: LoadResult | undefined;
     for (const c of CONNECTIONS) {
+      await phase(`one account, ${c} connections`);
       const local = await measure(broker, c, [one], 'broker');
       const peer = await measure(moto, c, [motoReq], 'moto');
       if (c === 64) at64 = local;
@@ -96,7 +104,9 @@ async function main() {
       row('moto_server AssumeRole', c, peer);
     }
     const c = 64;
+    if (!at64) await phase(`one account, ${c} connections`);
     const base = at64 ?? (await measure(broker, c, [one], 'broker'));
+    await phase(`${ACCOUNTS} accounts, ${c} connections`);
     const spread = await measure(broker, c, many, 'broker, many accounts');
     row(`broker AssumeRole, ${ACCOUNTS} accounts`, c, spread, `${((spread.rps / base.rps) * 100).toFixed(0)}% of one account`);
   } finally {

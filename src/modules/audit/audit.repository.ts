@@ -48,51 +48,151 @@ export class AuditRepository {
    * Appends records to one or more chains in one go (group commit): the heads
    * are locked in one statement, in chain order (so concurrent batches cannot
    * deadlock), the records of every chain go in one multi-row insert and the
-   * heads move in one update. Each chain ends exactly as if its records had
-   * been appended one by one, in the order given.
+   * heads move in the same statement. Each chain ends exactly as if its
+   * records had been appended one by one, in the order given. Returns the
+   * chains' new heads (valid once the caller's transaction commits).
    */
-  async appendBatch(s: SqlSession, byChain: Map<string, NewAuditRecord[]>): Promise<void> {
+  async appendBatch(s: SqlSession, byChain: Map<string, NewAuditRecord[]>): Promise<Map<string, ChainHead>> {
     const chains = [...byChain.keys()].filter((c) => byChain.get(c)!.length).sort();
-    if (!chains.length) return;
-    const heads = await s.query<{ chain: string; seq: string | number | bigint; hash: string }>(
+    if (!chains.length) return new Map();
+    const rows = await s.query<{ chain: string; seq: string | number | bigint; hash: string }>(
       'SELECT "chain", "seq", "hash" FROM "audit_heads" WHERE "chain" = ANY($1::text[]) ORDER BY "chain" FOR UPDATE',
       [chains],
     );
-    const byName = new Map(heads.map((h) => [h.chain, h]));
-    // One array parameter per column (unnest): a small statement whatever the batch size.
-    const columns: unknown[][] = EVENT_COLUMNS.map(() => []);
-    const moved: unknown[] = [];
-    for (const chain of chains) {
-      const head = byName.get(chain);
-      if (!head) throw new Error(`audit chain ${chain} has no head`);
-      let seq = BigInt(head.seq);
-      let prev = head.hash;
-      for (const rec of byChain.get(chain)!) {
-        seq += 1n;
-        const hash = chainHash(prev, { ...rec, chain, seq });
-        const values = [
-          chain, seq.toString(), rec.time.toISOString(), rec.actorArn, rec.actorType, rec.accessKeyId, rec.sessionName, rec.sourceIdentity, String(rec.mfa), rec.action,
-          rec.resourceArn, rec.outcome, rec.errorCode, rec.sourceIp, rec.userAgent, rec.requestId,
-          rec.details === null || rec.details === undefined ? null : JSON.stringify(rec.details), prev, hash,
-        ];
-        values.forEach((v, i) => columns[i]!.push(v));
-        prev = hash;
-      }
-      moved.push(chain, seq.toString(), prev);
-    }
+    const heads = new Map(rows.map((h) => [h.chain, { seq: BigInt(h.seq), hash: h.hash }]));
+    const { columns, moves } = chainRecords(byChain, heads);
     // The records and the moved heads in one statement (one round trip less while the heads are locked).
     const n = EVENT_COLUMNS.length;
-    const [headChains, headSeqs, headHashes] = [0, 1, 2].map((k) => moved.filter((_, i) => i % 3 === k));
     await s.query(
-      `WITH inserted AS (
-         INSERT INTO "audit_events" (${EVENT_COLUMNS.map((c) => `"${c}"`).join(',')})
-         SELECT ${EVENT_COLUMNS.map((c, i) => `"${c}"${EVENT_CASTS[i] ?? ''}`).join(',')}
-         FROM unnest(${EVENT_COLUMNS.map((_, i) => `$${i + 1}::text[]`).join(',')}) AS t(${EVENT_COLUMNS.map((c) => `"${c}"`).join(',')})
-         RETURNING 1)
+      `WITH inserted AS (${insertEvents(1)} RETURNING 1)
        UPDATE "audit_heads" h SET "seq" = v.seq, "hash" = v.hash, "updatedAt" = now()
          FROM unnest($${n + 1}::text[], $${n + 2}::bigint[], $${n + 3}::text[]) AS v(chain, seq, hash)
         WHERE h."chain" = v.chain`,
-      [...columns, headChains, headSeqs, headHashes],
+      [...columns, moves.map((m) => m.chain), moves.map((m) => m.seq.toString()), moves.map((m) => m.hash)],
     );
+    return new Map(moves.map((m) => [m.chain, { seq: m.seq, hash: m.hash }]));
   }
+
+  /**
+   * Appends records to one or more chains in ONE statement, on heads the caller
+   * expects (the group commit keeps each chain's head in memory, including
+   * batches still in flight): no separate lock round trip, so a chain's head
+   * stays locked only while this statement runs and commits. The heads are
+   * locked in chain order first (no deadlock with other batches or appenders);
+   * a head that is not the expected one (another writer, another instance, a
+   * failed batch this one was built on) is left as it is, and nothing of its
+   * chain is written: neither its records nor the rows `extra` adds, which
+   * must insert only where their chain is in the CTE `ok`. Run it outside a
+   * transaction (the statement is its own) or inside one. The records are
+   * chained (and the new heads known) at once, so that the caller can chain
+   * its next batch onto them before this one is written; `run` resolves to
+   * the chains written, the others' records must be appended again on fresh heads.
+   *
+   * In READ COMMITTED a head moved by a transaction that committed while this
+   * statement waited for its lock is re-read (the UPDATE re-evaluates the
+   * latest version), which is why the check is in the SET and RETURNING
+   * expressions rather than in WHERE (a WHERE on the statement's snapshot
+   * would miss a head that a pipelined batch has just moved).
+   */
+  prepareOnHeads(byChain: Map<string, NewAuditRecord[]>, expected: Map<string, ChainHead>): PreparedAppend {
+    const { columns, moves } = chainRecords(byChain, expected);
+    const heads = new Map(moves.map((m) => [m.chain, { seq: m.seq, hash: m.hash }]));
+    const n = EVENT_COLUMNS.length;
+    const same = 'h."seq" = v.from_seq AND h."hash" = v.from_hash';
+    return {
+      heads,
+      run: async (s, extra, only) => {
+        // A subset of the chains (a run again after a pipelined predecessor committed): the same records, filtered.
+        const keep = only ? columns[0]!.map((c) => only.has(c as string)) : null;
+        const cols = keep ? columns.map((col) => col.filter((_, i) => keep[i])) : columns;
+        const mv = only ? moves.filter((m) => only.has(m.chain)) : moves;
+        if (!mv.length) return new Set();
+        const more = extra?.(n + 6) ?? { ctes: [], params: [] };
+        const rows = await s.query<{ chain: string }>(
+          `WITH lk AS (SELECT "chain" FROM "audit_heads" WHERE "chain" = ANY($${n + 1}::text[]) ORDER BY "chain" FOR UPDATE),
+           mv AS (
+             UPDATE "audit_heads" h SET
+               "seq" = CASE WHEN ${same} THEN v.seq ELSE h."seq" END,
+               "hash" = CASE WHEN ${same} THEN v.hash ELSE h."hash" END,
+               "updatedAt" = CASE WHEN ${same} THEN now() ELSE h."updatedAt" END
+               FROM unnest($${n + 1}::text[], $${n + 2}::bigint[], $${n + 3}::text[], $${n + 4}::bigint[], $${n + 5}::text[]) AS v(chain, from_seq, from_hash, seq, hash)
+              WHERE h."chain" = v.chain AND (SELECT count(*) FROM lk) >= 0
+              RETURNING h."chain", h."seq" = v.seq AND h."hash" = v.hash AS moved),
+           ok AS (SELECT "chain" FROM mv WHERE moved),
+           ev AS (${insertEvents(1)} WHERE t."chain" IN (SELECT "chain" FROM ok))${more.ctes.map((c) => `,\n           ${c}`).join('')}
+           SELECT "chain" FROM ok`,
+          [
+            ...cols,
+            mv.map((m) => m.chain),
+            mv.map((m) => m.fromSeq.toString()),
+            mv.map((m) => m.fromHash),
+            mv.map((m) => m.seq.toString()),
+            mv.map((m) => m.hash),
+            ...more.params,
+          ],
+        );
+        return new Set(rows.map((r) => r.chain));
+      },
+    };
+  }
+}
+
+/** Records chained onto expected heads, ready to be written in one statement (AuditRepository.prepareOnHeads). */
+export interface PreparedAppend {
+  /** Each chain's head once the statement has written it. */
+  heads: Map<string, ChainHead>;
+  /**
+   * Runs the statement; `extra` adds CTEs (numbered from `firstParam`) that
+   * write only where their chain is in the CTE `ok`; `only` limits it to some
+   * chains (the same records). Resolves to the chains written.
+   */
+  run(s: SqlSession, extra?: (firstParam: number) => { ctes: string[]; params: unknown[] }, only?: Set<string>): Promise<Set<string>>;
+}
+
+/** A chain's last sequence number and hash. */
+export interface ChainHead {
+  seq: bigint;
+  hash: string;
+}
+
+interface HeadMove {
+  chain: string;
+  fromSeq: bigint;
+  fromHash: string;
+  seq: bigint;
+  hash: string;
+}
+
+/** `INSERT INTO audit_events … SELECT … FROM unnest($first…)  AS t(…)`: one array parameter per column. */
+function insertEvents(first: number): string {
+  return `INSERT INTO "audit_events" (${EVENT_COLUMNS.map((c) => `"${c}"`).join(',')})
+         SELECT ${EVENT_COLUMNS.map((c, i) => `t."${c}"${EVENT_CASTS[i] ?? ''}`).join(',')}
+         FROM unnest(${EVENT_COLUMNS.map((_, i) => `$${first + i}::text[]`).join(',')}) AS t(${EVENT_COLUMNS.map((c) => `"${c}"`).join(',')})`;
+}
+
+/** Chains the records onto the given heads (sorted by chain): the insert's columns and each chain's move. */
+function chainRecords(byChain: Map<string, NewAuditRecord[]>, heads: Map<string, ChainHead>): { columns: unknown[][]; moves: HeadMove[] } {
+  const chains = [...byChain.keys()].filter((c) => byChain.get(c)!.length).sort();
+  // One array parameter per column (unnest): a small statement whatever the batch size.
+  const columns: unknown[][] = EVENT_COLUMNS.map(() => []);
+  const moves: HeadMove[] = [];
+  for (const chain of chains) {
+    const head = heads.get(chain);
+    if (!head) throw new Error(`audit chain ${chain} has no head`);
+    let seq = head.seq;
+    let prev = head.hash;
+    for (const rec of byChain.get(chain)!) {
+      seq += 1n;
+      const hash = chainHash(prev, { ...rec, chain, seq });
+      const values = [
+        chain, seq.toString(), rec.time.toISOString(), rec.actorArn, rec.actorType, rec.accessKeyId, rec.sessionName, rec.sourceIdentity, String(rec.mfa), rec.action,
+        rec.resourceArn, rec.outcome, rec.errorCode, rec.sourceIp, rec.userAgent, rec.requestId,
+        rec.details === null || rec.details === undefined ? null : JSON.stringify(rec.details), prev, hash,
+      ];
+      for (let i = 0; i < values.length; i++) columns[i]!.push(values[i]);
+      prev = hash;
+    }
+    moves.push({ chain, fromSeq: head.seq, fromHash: head.hash, seq, hash: prev });
+  }
+  return { columns, moves };
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { AuthContext, ClientInfo } from '../../common/auth/auth-context.js';
 import { PrismaService, type Tx } from '../../db/prisma.service.js';
 import type { SqlSession } from '../../db/sql-driver.js';
-import { AuditRepository, type NewAuditRecord } from './audit.repository.js';
+import { AuditRepository, type ChainHead, type NewAuditRecord, type PreparedAppend } from './audit.repository.js';
 
 export type AuditOutcome = 'success' | 'denied' | 'error';
 
@@ -59,15 +59,17 @@ export class AuditService {
     await this.repo.append(tx, toRecord(e));
   }
 
-  /** Records of one or more chains in one go (group commit); see AuditRepository.appendBatch. */
-  async appendBatch(s: SqlSession, entries: AuditEntry[]): Promise<void> {
-    const byChain = new Map<string, NewAuditRecord[]>();
-    for (const e of entries) {
-      const list = byChain.get(e.chain);
-      if (list) list.push(toRecord(e));
-      else byChain.set(e.chain, [toRecord(e)]);
-    }
-    await this.repo.appendBatch(s, byChain);
+  /** Records of one or more chains in one go (group commit); see AuditRepository.appendBatch. Returns the new heads. */
+  appendBatch(s: SqlSession, entries: AuditEntry[]): Promise<Map<string, ChainHead>> {
+    return this.repo.appendBatch(s, byChain(entries));
+  }
+
+  /**
+   * Records of one or more chains chained onto the heads the caller expects,
+   * to be written in one statement (see AuditRepository.prepareOnHeads).
+   */
+  prepareOnHeads(entries: AuditEntry[], expected: Map<string, ChainHead>): PreparedAppend {
+    return this.repo.prepareOnHeads(byChain(entries), expected);
   }
 
   async record(e: AuditEntry): Promise<void> {
@@ -77,6 +79,16 @@ export class AuditService {
   createChain(tx: Tx, chain: string): Promise<void> {
     return this.repo.createChain(tx, chain);
   }
+}
+
+function byChain(entries: AuditEntry[]): Map<string, NewAuditRecord[]> {
+  const out = new Map<string, NewAuditRecord[]>();
+  for (const e of entries) {
+    const list = out.get(e.chain);
+    if (list) list.push(toRecord(e));
+    else out.set(e.chain, [toRecord(e)]);
+  }
+  return out;
 }
 
 function toRecord(e: AuditEntry): NewAuditRecord {

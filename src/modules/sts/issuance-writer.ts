@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SQL_DRIVER } from '../../db/database.module.js';
 import type { SqlDriver } from '../../db/sql-driver.js';
+import type { ChainHead } from '../audit/audit.repository.js';
 import { AuditService, type AuditEntry } from '../audit/audit.service.js';
 import { StsSessionsRepository, type NewStsSession } from './sts-sessions.repository.js';
 
@@ -21,10 +22,12 @@ const MAX_BATCH = 512;
 /** Independent commit lanes; an account always uses the same one. */
 const LANES = 4;
 /**
- * Transactions in flight per lane: the second inserts its session rows while
- * the first still holds the audit heads, then waits for them.
+ * Batches in flight per lane: the second is chained onto the heads the first
+ * will leave, sent at once and waits on the heads' locks while the first commits.
  */
 const PER_LANE = 2;
+/** Chains whose expected head is kept (the oldest is dropped beyond: it is read again when needed). */
+const MAX_HEADS = 50_000;
 
 interface Lane {
   queue: Pending[];
@@ -37,17 +40,28 @@ interface Lane {
  * that commit: nothing is returned that is not durably recorded, nothing is
  * recorded without its audit. Accounts are spread over LANES independent
  * lanes (by a hash of the account ID); each lane has at most PER_LANE
- * transactions in flight, and the issuances that arrive meanwhile commit
- * together in the next one, whatever their accounts: one multi-row insert of sessions, the
- * accounts' audit heads locked in one statement (in chain order, so
- * transactions of different lanes, or other audited changes, cannot deadlock
- * with it), one multi-row insert of audit records. Lanes never wait for each
- * other. If a batch fails, its issuances are retried one by one, so one bad
- * item cannot fail the others.
+ * batches in flight, and the issuances that arrive meanwhile commit together
+ * in the next one, whatever their accounts.
+ *
+ * A batch is ONE statement (its own transaction): the instance keeps each
+ * chain's head (seq, hash) as it expects it, chains the records onto it, and
+ * the statement locks the heads in chain order, moves each head only if it is
+ * still the expected one, and inserts the audit records and session rows of
+ * exactly those chains (AuditRepository.prepareOnHeads). A chain moved
+ * meanwhile (another instance, any other audited change) writes nothing; its
+ * issuances go through the locked path: one transaction that reads and locks
+ * the heads first, inserts the sessions, then the records and the head moves
+ * (also how a chain this instance has not seen yet is written, and how its
+ * head becomes known). Lanes never wait for each other. If a batch fails, its
+ * issuances are retried one by one, so one bad item cannot fail the others.
  */
 @Injectable()
 export class IssuanceWriter {
   private readonly lanes: Lane[] = Array.from({ length: LANES }, () => ({ queue: [], inFlight: 0 }));
+  /** Each chain's head as this instance expects it: after its last commit and the batches still in flight. */
+  private readonly heads = new Map<string, ChainHead>();
+  /** The latest batch in flight on each chain: the head it will leave and, once it is done, the chains it wrote. */
+  private readonly inFlight = new Map<string, { head: ChainHead; written: Promise<Set<string>> }>();
 
   constructor(
     @Inject(SQL_DRIVER) private readonly driver: SqlDriver,
@@ -84,15 +98,119 @@ export class IssuanceWriter {
     }
   }
 
-  private commit(items: Issuance[]): Promise<void> {
-    return this.driver.transaction(async (s) => {
-      await this.sessions.insertMany(s, items.filter((i) => i.row.issuer === 'local').map((i) => i.row));
-      // An AWS credential is recorded once, however many callers it was handed to (shared calls, reuse).
-      const upstream = new Map(items.filter((i) => i.row.issuer !== 'local').map((i) => [i.row.accessKeyId, i.row]));
-      await this.sessions.insertMany(s, [...upstream.values()], true);
-      await this.audit.appendBatch(s, items.map((i) => i.audit));
-    });
+  private async commit(items: Issuance[]): Promise<void> {
+    const warm: Issuance[] = [];
+    const cold: Issuance[] = [];
+    for (const i of items) (this.heads.has(i.audit.chain) ? warm : cold).push(i);
+    if (warm.length) cold.push(...(await this.commitOnHeads(warm)));
+    if (cold.length) await this.commitLocked(cold);
   }
+
+  /**
+   * The fast path: the batch chained onto the heads this instance expects,
+   * written in one statement (no transaction round trips; the heads stay
+   * locked only while it runs and commits). The expected heads include the
+   * batches still in flight, so the next batch of a chain is prepared, sent
+   * and waits on the head's lock while this one commits. Returns the items
+   * whose chain had moved otherwise (another writer or instance, or a failed
+   * batch this one was chained onto): nothing of theirs was written.
+   */
+  private async commitOnHeads(items: Issuance[]): Promise<Issuance[]> {
+    const expected = new Map<string, ChainHead>();
+    const before = new Map<string, Promise<Set<string>>>();
+    for (const i of items) {
+      const chain = i.audit.chain;
+      if (expected.has(chain)) continue;
+      const head = this.heads.get(chain)!;
+      expected.set(chain, head);
+      const p = this.inFlight.get(chain);
+      if (p && sameHead(p.head, head)) before.set(chain, p.written);
+    }
+    const prepared = this.audit.prepareOnHeads(
+      items.map((i) => i.audit),
+      expected,
+    );
+    let settle!: (written: Set<string>) => void;
+    const done = new Promise<Set<string>>((r) => (settle = r));
+    for (const [chain, head] of prepared.heads) {
+      this.remember(chain, head);
+      this.inFlight.set(chain, { head, written: done });
+    }
+    const run = (only?: Set<string>) =>
+      prepared.run(
+        this.driver,
+        (first) => {
+          const ctes: string[] = [];
+          const params: unknown[] = [];
+          const { local, upstream } = split(only ? items.filter((i) => only.has(i.audit.chain)) : items);
+          for (const [name, rows, skip] of [['sl', local, false], ['su', upstream, true]] as const) {
+            if (!rows.length) continue;
+            const part = this.sessions.insertCte(name, rows.map((i) => i.row), rows.map((i) => i.audit.chain), first + params.length, skip);
+            ctes.push(part.cte);
+            params.push(...part.params);
+          }
+          return { ctes, params };
+        },
+        only,
+      );
+    const written = new Set<string>();
+    try {
+      for (const c of await run()) written.add(c);
+      // A chain this batch was pipelined behind (chained onto the head of a batch still in flight)
+      // can reach the database first and find the head not moved yet: once that batch has written
+      // the chain, the same records go again.
+      const behind = new Set<string>();
+      for (const [chain, p] of before) if (!written.has(chain) && (await p).has(chain)) behind.add(chain);
+      if (behind.size) for (const c of await run(behind)) written.add(c);
+    } catch (e) {
+      written.clear();
+      throw e;
+    } finally {
+      settle(written);
+      for (const [chain, head] of prepared.heads) {
+        if (!written.has(chain)) this.forget(chain, head);
+        if (this.inFlight.get(chain)?.written === done) this.inFlight.delete(chain);
+      }
+    }
+    const retry: Issuance[] = [];
+    for (const i of items) if (!written.has(i.audit.chain)) retry.push(i);
+    return retry;
+  }
+
+  /** The safe path (chains this instance does not know yet, or whose head moved): the heads read and locked first, in one transaction. */
+  private async commitLocked(items: Issuance[]): Promise<void> {
+    const { local, upstream } = split(items);
+    const heads = await this.driver.transaction(async (s) => {
+      await this.sessions.insertMany(s, local.map((i) => i.row));
+      await this.sessions.insertMany(s, upstream.map((i) => i.row), true);
+      return this.audit.appendBatch(s, items.map((i) => i.audit));
+    });
+    for (const [chain, head] of heads) this.remember(chain, head);
+  }
+
+  private remember(chain: string, head: ChainHead): void {
+    if (!this.heads.has(chain) && this.heads.size >= MAX_HEADS) this.heads.delete(this.heads.keys().next().value!);
+    this.heads.set(chain, head);
+  }
+
+  /** Drops an expected head, unless a later batch has replaced it already. */
+  private forget(chain: string, head: ChainHead): void {
+    const now = this.heads.get(chain);
+    if (now && sameHead(now, head)) this.heads.delete(chain);
+  }
+}
+
+const sameHead = (a: ChainHead, b: ChainHead) => a.seq === b.seq && a.hash === b.hash;
+
+/** Local sessions, and AWS credentials recorded once however many callers they were handed to (shared calls, reuse). */
+function split(items: Issuance[]): { local: Issuance[]; upstream: Issuance[] } {
+  const local: Issuance[] = [];
+  const upstream = new Map<string, Issuance>();
+  for (const i of items) {
+    if (i.row.issuer === 'local') local.push(i);
+    else if (!upstream.has(i.row.accessKeyId)) upstream.set(i.row.accessKeyId, i);
+  }
+  return { local, upstream: [...upstream.values()] };
 }
 
 function laneOf(chain: string): number {

@@ -47,27 +47,19 @@ export class StsSessionsRepository {
    */
   async insertMany(s: SqlSession, rows: NewStsSession[], skipDuplicates = false): Promise<void> {
     if (!rows.length) return;
-    // One array parameter per column (unnest): the statement text and its parameter count stay
-    // the same whatever the batch size, so the server parses a small statement every time.
-    const columns: unknown[][] = SESSION_COLUMNS.map(() => []);
-    for (const r of rows) {
-      const values = [
-        r.accessKeyId, r.accountId, r.type, r.issuer, r.arn, r.callerArn, r.sourceArn, r.parentAccessKeyId, r.principalId, r.roleId,
-        r.sessionName, r.sourceIdentity, JSON.stringify(r.tags), r.sessionPolicy, JSON.stringify(r.policyArns), r.mfaAuthenticatedAt?.toISOString() ?? null,
-        r.secretCiphertext, r.tokenHash, r.upstreamRequestId, r.containerTokenId, r.issuedAt.toISOString(), r.expiresAt.toISOString(),
-      ];
-      values.forEach((v, i) => columns[i]!.push(v));
-    }
-    await s.query(
-      `INSERT INTO "sts_sessions" (${SESSION_COLUMNS.map((c) => `"${c}"`).join(',')})
-       SELECT ${SESSION_COLUMNS.map((c, i) => `"${c}"${CASTS[i] ?? ''}`).join(',')}
-       FROM unnest(${SESSION_COLUMNS.map((_, i) => `$${i + 1}::text[]`).join(',')}) AS t(${SESSION_COLUMNS.map((c) => `"${c}"`).join(',')})${
-         skipDuplicates ? ' ON CONFLICT ("accessKeyId") DO NOTHING' : ''
-       }`,
-      columns,
-    );
+    const { sql, params } = insertSql(rows, 1, skipDuplicates);
+    await s.query(sql, params);
   }
 
+  /**
+   * The same insert as a CTE of the group commit's one statement
+   * (`AuditRepository.appendOnHeads`): only the rows whose audit chain
+   * (`chains[i]`) is in the statement's `ok` CTE are written.
+   */
+  insertCte(name: string, rows: NewStsSession[], chains: string[], firstParam: number, skipDuplicates = false): { cte: string; params: unknown[] } {
+    const { sql, params } = insertSql(rows, firstParam, skipDuplicates, `$${firstParam + SESSION_COLUMNS.length}::text[]`);
+    return { cte: `${name} AS (${sql})`, params: [...params, chains] };
+  }
 
   /**
    * The authentication lookup: by access key id alone, because that is all a
@@ -128,4 +120,30 @@ export class StsSessionsRepository {
       UPDATE "sts_sessions" s SET "revokedAt" = ${at} WHERE ${where}
       RETURNING s."accessKeyId", s."issuer", s."roleId"`;
   }
+}
+
+/**
+ * `INSERT INTO sts_sessions … SELECT … FROM unnest(…)`: one array parameter per
+ * column, so the statement text and its parameter count stay the same whatever
+ * the batch size (the server parses a small statement every time). With
+ * `chainParam`, an extra array names each row's audit chain and only rows of
+ * chains in the CTE `ok` are inserted.
+ */
+function insertSql(rows: NewStsSession[], first: number, skipDuplicates: boolean, chainParam?: string): { sql: string; params: unknown[][] } {
+  const columns: unknown[][] = SESSION_COLUMNS.map(() => []);
+  for (const r of rows) {
+    const values = [
+      r.accessKeyId, r.accountId, r.type, r.issuer, r.arn, r.callerArn, r.sourceArn, r.parentAccessKeyId, r.principalId, r.roleId,
+      r.sessionName, r.sourceIdentity, JSON.stringify(r.tags), r.sessionPolicy, JSON.stringify(r.policyArns), r.mfaAuthenticatedAt?.toISOString() ?? null,
+      r.secretCiphertext, r.tokenHash, r.upstreamRequestId, r.containerTokenId, r.issuedAt.toISOString(), r.expiresAt.toISOString(),
+    ];
+    for (let i = 0; i < values.length; i++) columns[i]!.push(values[i]);
+  }
+  const names = SESSION_COLUMNS.map((c) => `"${c}"`);
+  const sql = `INSERT INTO "sts_sessions" (${names.join(',')})
+       SELECT ${SESSION_COLUMNS.map((c, i) => `t."${c}"${CASTS[i] ?? ''}`).join(',')}
+       FROM unnest(${SESSION_COLUMNS.map((_, i) => `$${first + i}::text[]`).join(',')}${chainParam ? `, ${chainParam}` : ''}) AS t(${names.join(',')}${chainParam ? ', "auditChain"' : ''})${
+         chainParam ? ' WHERE t."auditChain" IN (SELECT "chain" FROM ok)' : ''
+       }${skipDuplicates ? ' ON CONFLICT ("accessKeyId") DO NOTHING' : ''}`;
+  return { sql, params: columns };
 }

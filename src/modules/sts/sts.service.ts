@@ -4,7 +4,8 @@ import { assumedRoleArn, federatedUserArn, parseArn } from '../../common/arn.js'
 import { SecretBox } from '../../common/crypto/secret-box.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { ErrorCode } from '../../common/errors/error-codes.js';
-import { newAccessKeyId, newOpaqueToken, newSecretAccessKey, sha256Hex } from '../../common/ids.js';
+import { sha256Hex } from '../../common/ids.js';
+import { newSessionCredentialMaterial } from '../../common/sts/credential-material.js';
 import { parsePolicyDocument, type PolicyDocument } from '../../common/policy/policy-document.js';
 import { evaluatePolicies, type ConditionValue } from '../../common/policy/policy-evaluator.js';
 import {
@@ -403,9 +404,7 @@ export class StsService {
 
   /** Mints local-issuer credentials: ASIA key id, secret (stored encrypted) and a session token bound to them (only its hash stored). */
   private mintLocal(s: SessionFields): { credentials: StsCredentials; row: NewStsSession } {
-    const accessKeyId = newAccessKeyId('ASIA');
-    const secret = newSecretAccessKey();
-    const token = newOpaqueToken('cbst_', 48);
+    const { accessKeyId, secretAccessKey: secret, sessionToken: token } = newSessionCredentialMaterial();
     const issuedAt = new Date();
     const expiresAt = new Date(issuedAt.getTime() + s.durationSeconds * 1000);
     const row = sessionRow(s, {
@@ -597,8 +596,15 @@ interface SessionFields {
 type IssuerFields = Pick<NewStsSession, 'accessKeyId' | 'issuer' | 'secretCiphertext' | 'tokenHash' | 'upstreamRequestId' | 'issuedAt' | 'expiresAt'>;
 
 function sessionRow(s: SessionFields, issued: IssuerFields): NewStsSession {
+  // Field by field (no spread): one object shape for every row.
   return {
-    ...issued,
+    accessKeyId: issued.accessKeyId,
+    issuer: issued.issuer,
+    secretCiphertext: issued.secretCiphertext,
+    tokenHash: issued.tokenHash,
+    upstreamRequestId: issued.upstreamRequestId,
+    issuedAt: issued.issuedAt,
+    expiresAt: issued.expiresAt,
     accountId: s.accountId,
     type: s.type,
     arn: s.arn,

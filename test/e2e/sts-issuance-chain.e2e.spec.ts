@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSqlDriver, type SqlDriver } from '../../src/db/sql-driver.js';
+import { AuditVerifyService } from '../../src/modules/audit/audit-verify.service.js';
+import { accountWithRoot, bearer } from '../support/factories.js';
+import { signedRequest } from '../support/sigv4-client.js';
+import { GENESIS_HASH } from '../../src/modules/audit/audit-chain.js';
+import { policyDoc, allow, userWithKey } from '../support/sts.js';
+import { DB_KIND, startTestApp, testConfig, uniq, type TestApp } from '../support/test-app.js';
+
+/**
+ * The STS group commit writes a batch in one statement on the heads each
+ * instance expects; a head moved by another instance or by any other audited
+ * change must send the batch through the locked path. Whatever the
+ * interleaving, every chain stays gap-free and valid, and every issued
+ * session has exactly one audit record.
+ */
+describe(`STS issuance on two instances keeps one valid chain per account (${DB_KIND})`, () => {
+  let one: TestApp;
+  let two: TestApp;
+  let shared: SqlDriver | undefined;
+  beforeAll(async () => {
+    if (DB_KIND === 'pglite') {
+      shared = await openSqlDriver(testConfig().database);
+      one = await startTestApp({}, { driver: shared });
+      two = await startTestApp({}, { driver: shared });
+    } else {
+      [one, two] = await Promise.all([startTestApp(), startTestApp()]);
+    }
+  });
+  afterAll(async () => {
+    await Promise.all([one?.close(), two?.close()]);
+    await shared?.close();
+  });
+
+  it('concurrent issuances through both instances, interleaved with other audited changes and refusals', async () => {
+    const accounts = [await accountWithRoot(one), await accountWithRoot(one)];
+    const users = await Promise.all(accounts.map((a) => userWithKey(one, a, policyDoc([allow('sts:GetFederationToken')]))));
+    const issued: string[][] = accounts.map(() => []);
+    const jobs: Promise<unknown>[] = [];
+    for (let round = 0; round < 4; round++) {
+      for (let i = 0; i < 24; i++) {
+        const k = i % 2;
+        const t = (i + round) % 3 ? one : two;
+        jobs.push(
+          signedRequest(t, users[k]!.keys, 'POST', '/v1/sts/get-session-token', { body: { DurationSeconds: 900 } }).then((r) => {
+            expect(r.status, JSON.stringify(r.body)).toBe(200);
+            issued[k]!.push(r.body.Credentials.AccessKeyId);
+          }),
+        );
+        if (i % 6 === 0) {
+          // Other writers of the same chains: an audited change and an audited refusal.
+          const a = accounts[k]!;
+          jobs.push(t.http.post(`/v1/accounts/${a.accountId}/users`).set(bearer(a.rootToken)).send({ userName: uniq('ic-') }).then((r) => expect(r.status).toBe(201)));
+          jobs.push(signedRequest(t, users[k]!.keys, 'POST', '/v1/sts/assume-role', { body: { RoleArn: `arn:aws:iam::${a.accountId}:role/none`, RoleSessionName: 'refused' } }).then((r) => expect(r.status).toBe(403)));
+        }
+      }
+      await Promise.all(jobs.splice(0));
+    }
+    for (const [k, a] of accounts.entries()) {
+      const v = await one.app.get(AuditVerifyService).verify(a.accountId, {});
+      expect(v.ok, JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x))).toBe(true);
+      const [h] = (await one.driver.query(`SELECT "seq"::text AS s FROM "audit_heads" WHERE "chain" = $1`, [a.accountId])) as { s: string }[];
+      expect(v.lastSeq).toBe(BigInt(h!.s));
+      expect(v.checked).toBe(Number(h!.s));
+      const rows = (await one.driver.query(
+        `SELECT "details"->>'issuedAccessKeyId' AS k FROM "audit_events" WHERE "chain" = $1 AND "action" = 'sts:GetSessionToken' AND "outcome" = 'success'`,
+        [a.accountId],
+      )) as { k: string }[];
+      expect(rows.map((r) => r.k).sort()).toEqual([...issued[k]!].sort());
+      const sessions = (await one.driver.query(`SELECT "accessKeyId" AS k FROM "sts_sessions" WHERE "accountId" = $1 AND "type" = 'SessionToken'`, [a.accountId])) as { k: string }[];
+      expect(sessions.map((r) => r.k).sort()).toEqual([...issued[k]!].sort());
+      const [first] = (await one.driver.query(`SELECT "prevHash" AS p FROM "audit_events" WHERE "chain" = $1 AND "seq" = 1`, [a.accountId])) as { p: string }[];
+      expect(first!.p).toBe(GENESIS_HASH);
+    }
+  });
+});
