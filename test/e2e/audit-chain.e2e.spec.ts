@@ -1,12 +1,11 @@
 import { createPublicKey } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digestFromJson, digestSignatureValid, signingKeyId } from '../../src/common/audit/digest.js';
-import { openSqlDriver, type SqlDriver } from '../../src/db/sql-driver.js';
 import { AuditDigestService } from '../../src/modules/audit/audit-digest.service.js';
 import { AuditRetentionService } from '../../src/modules/audit/audit-retention.service.js';
 import { AuditVerifyService } from '../../src/modules/audit/audit-verify.service.js';
 import { accountWithRoot, ADMIN, bearer, READ_ONLY, userWithPolicies, type TestAccount } from '../support/factories.js';
-import { DB_KIND, startTestApp, testConfig, uniq, type TestApp } from '../support/test-app.js';
+import { DB_KIND, startTestApp, startTwoInstances, uniq, type TestApp } from '../support/test-app.js';
 
 /** Audited changes: one record per created user. */
 async function activity(t: TestApp, a: TestAccount, n: number): Promise<void> {
@@ -245,20 +244,12 @@ describe(`audit chain integrity (${DB_KIND})`, () => {
 describe(`concurrent writers on two instances keep one valid chain (${DB_KIND})`, () => {
   let one: TestApp;
   let two: TestApp;
-  let shared: SqlDriver | undefined;
+  let close: (() => Promise<void>) | undefined;
   beforeAll(async () => {
-    if (DB_KIND === 'pglite') {
-      // PGlite is one process's database: both instances share its driver.
-      shared = await openSqlDriver(testConfig().database);
-      one = await startTestApp({}, { driver: shared });
-      two = await startTestApp({}, { driver: shared });
-    } else {
-      [one, two] = await Promise.all([startTestApp(), startTestApp()]);
-    }
+    ({ one, two, close } = await startTwoInstances());
   });
   afterAll(async () => {
-    await Promise.all([one?.close(), two?.close()]);
-    await shared?.close();
+    await close?.();
   });
 
   it('many concurrent audited changes through both instances', async () => {

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSqlDriver, type SqlDriver } from '../../src/db/sql-driver.js';
 import { AuditVerifyService } from '../../src/modules/audit/audit-verify.service.js';
 import { accountWithRoot, bearer } from '../support/factories.js';
 import { signedRequest } from '../support/sigv4-client.js';
 import { GENESIS_HASH } from '../../src/modules/audit/audit-chain.js';
 import { policyDoc, allow, userWithKey } from '../support/sts.js';
-import { DB_KIND, startTestApp, testConfig, uniq, type TestApp } from '../support/test-app.js';
+import { DB_KIND, startTwoInstances, uniq, type TestApp } from '../support/test-app.js';
 
 /**
  * The STS group commit writes a batch in one statement on the heads each
@@ -17,19 +16,12 @@ import { DB_KIND, startTestApp, testConfig, uniq, type TestApp } from '../suppor
 describe(`STS issuance on two instances keeps one valid chain per account (${DB_KIND})`, () => {
   let one: TestApp;
   let two: TestApp;
-  let shared: SqlDriver | undefined;
+  let close: (() => Promise<void>) | undefined;
   beforeAll(async () => {
-    if (DB_KIND === 'pglite') {
-      shared = await openSqlDriver(testConfig().database);
-      one = await startTestApp({}, { driver: shared });
-      two = await startTestApp({}, { driver: shared });
-    } else {
-      [one, two] = await Promise.all([startTestApp(), startTestApp()]);
-    }
+    ({ one, two, close } = await startTwoInstances());
   });
   afterAll(async () => {
-    await Promise.all([one?.close(), two?.close()]);
-    await shared?.close();
+    await close?.();
   });
 
   it('concurrent issuances through both instances, interleaved with other audited changes and refusals', async () => {

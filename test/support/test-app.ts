@@ -58,6 +58,23 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { dri
   };
 }
 
+/**
+ * Two broker instances on one database, as in production: on PostgreSQL each with its own pool; PGlite is one process's
+ * database, so both share its driver. `close` closes both.
+ */
+export async function startTwoInstances(): Promise<{ one: TestApp; two: TestApp; close(): Promise<void> }> {
+  if (DB_KIND === 'pglite') {
+    const shared = await openSqlDriver(testConfig().database);
+    const [one, two] = [await startTestApp({}, { driver: shared }), await startTestApp({}, { driver: shared })];
+    return { one, two, close: async () => {
+      await Promise.all([one.close(), two.close()]);
+      await shared.close();
+    } };
+  }
+  const [one, two] = await Promise.all([startTestApp(), startTestApp()]);
+  return { one, two, close: async () => void (await Promise.all([one.close(), two.close()])) };
+}
+
 /** Makes the app listen on a free loopback port (for real clients: the AWS SDKs and CLI); returns its base URL. */
 export async function listen(t: TestApp): Promise<string> {
   await t.app.listen({ port: 0, host: '127.0.0.1' });
