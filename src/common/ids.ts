@@ -1,7 +1,7 @@
 /**
  * Identifier and secret generation. All randomness comes from node:crypto (CSPRNG); no sequences.
  */
-import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { createHash, randomBytes, randomFillSync, randomInt } from 'node:crypto';
 
 const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
@@ -16,9 +16,29 @@ export const UNIQUE_ID_RE = /^(AIDA|AGPA|AROA|ANPA|ASCA|AIPA)[A-Z2-7]{17}$/;
 export const ACCESS_KEY_ID_RE = /^(AKIA|ASIA)[A-Z2-7]{16}$/;
 export const SECRET_ACCESS_KEY_RE = /^[A-Za-z0-9+/]{40}$/;
 
+const POOL = Buffer.alloc(8192);
+let poolAt = POOL.length;
+
+/**
+ * n CSPRNG bytes, drawn from a pooled buffer refilled with one randomFillSync: a randomBytes call costs
+ * several microseconds here, and STS issuance draws three values per credential. Each pooled byte is
+ * handed out once (a copy) and zeroed in the pool.
+ */
+function random(n: number): Buffer {
+  if (n > 256) return randomBytes(n);
+  if (poolAt + n > POOL.length) {
+    randomFillSync(POOL);
+    poolAt = 0;
+  }
+  const out = Buffer.from(POOL.subarray(poolAt, poolAt + n));
+  POOL.fill(0, poolAt, poolAt + n);
+  poolAt += n;
+  return out;
+}
+
 /** n characters uniformly from A-Z2-7 (32 divides 256, so `byte & 31` is unbiased). */
 function randomBase32(n: number): string {
-  const bytes = randomBytes(n);
+  const bytes = random(n);
   let out = '';
   for (let i = 0; i < n; i++) out += B32[bytes[i]! & 31];
   return out;
@@ -43,7 +63,7 @@ export function newAccessKeyId(prefix: AccessKeyIdPrefix): string {
 
 /** 40 chars of [A-Za-z0-9+/]: base64 of 30 random bytes (240 bits, no padding since 30 % 3 === 0). */
 export function newSecretAccessKey(): string {
-  return randomBytes(30).toString('base64');
+  return random(30).toString('base64');
 }
 
 /**
@@ -55,7 +75,7 @@ export function newOpaqueToken(prefix: string, bytes: number = 32): string {
   if (!Number.isInteger(bytes) || bytes < 16 || bytes > 1024) {
     throw new RangeError('bytes must be an integer between 16 and 1024');
   }
-  return prefix + randomBytes(bytes).toString('base64url');
+  return prefix + random(bytes).toString('base64url');
 }
 
 /** Lower-case hex SHA-256 (strings hashed as UTF-8). */

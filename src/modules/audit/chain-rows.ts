@@ -16,9 +16,10 @@ export interface RowSource {
 export const CHAIN_BATCH = 5000;
 
 // The time comes as ISO text (exactly Date#toISOString's form): no timestamp parsing and re-formatting per record.
-export const ROW_SQL = `SELECT "chain", "seq"::text AS "seq", to_char("time" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "timeIso", "actorArn", "actorType", "accessKeyId", "sessionName", "sourceIdentity", "mfa",
+const rowSql = (limit: number) => `SELECT "chain", "seq"::text AS "seq", to_char("time" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "timeIso", "actorArn", "actorType", "accessKeyId", "sessionName", "sourceIdentity", "mfa",
   "action", "resourceArn", "outcome", "errorCode", "sourceIp", "userAgent", "requestId", "details", "prevHash", "hash"
-  FROM "audit_events" WHERE "chain" = $1 AND "seq" > $2::bigint AND "seq" <= $3::bigint ORDER BY "audit_events"."seq" LIMIT ${CHAIN_BATCH}`;
+  FROM "audit_events" WHERE "chain" = $1 AND "seq" > $2::bigint AND "seq" <= $3::bigint ORDER BY "audit_events"."seq" LIMIT ${limit}`;
+const ROW_SQL = rowSql(CHAIN_BATCH);
 
 type RawRow = Omit<StoredRecord, 'seq' | 'time'> & { seq: string; timeIso: string };
 
@@ -143,7 +144,7 @@ export async function pushChainRows(
   push: (r: StoredRecord) => boolean,
   batch = PUSH_BATCH,
 ): Promise<void> {
-  const text = ROW_SQL.replace(`LIMIT ${CHAIN_BATCH}`, `LIMIT ${batch}`);
+  const text = rowSql(batch);
   const to = toSeq.toString();
   let after = afterSeq.toString();
   for (;;) {
