@@ -1,4 +1,4 @@
-import { createHmac, hash } from 'node:crypto';
+import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 import { SCOPE_TERMINATOR } from './types.js';
 
 /** kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request") */
@@ -34,6 +34,18 @@ export class HmacSha256 {
 
   /** HMAC of the UTF-8 bytes of `data`. */
   digest(data: string): Buffer {
+    const out = Buffer.allocUnsafe(32);
+    this.digestInto(data, out);
+    return out;
+  }
+
+  /**
+   * HMAC of the UTF-8 bytes of `data`, written to `out[0..32)`. Allocates no buffer: both SHA-256
+   * results come back as 32-character binary (latin1) strings (one byte per character) and are written into
+   * place, where `hash(…, 'buffer')` would create a new ArrayBuffer for each, which costs more than
+   * the hash itself and leaves backing stores for the garbage collector on every signed request.
+   */
+  digestInto(data: string, out: Buffer): void {
     const len = Buffer.byteLength(data, 'utf8');
     if (BLOCK + len > this.inner.length) {
       const grown = Buffer.alloc(BLOCK + len);
@@ -41,9 +53,8 @@ export class HmacSha256 {
       this.inner = grown;
     }
     this.inner.write(data, BLOCK, 'utf8');
-    const innerHash = hash('sha256', this.inner.subarray(0, BLOCK + len), 'buffer') as unknown as Buffer;
-    innerHash.copy(this.outer, BLOCK);
-    return hash('sha256', this.outer, 'buffer') as unknown as Buffer;
+    this.outer.write(hash('sha256', this.inner.subarray(0, BLOCK + len), 'binary'), BLOCK, 'latin1');
+    out.write(hash('sha256', this.outer, 'binary'), 0, 'latin1');
   }
 }
 
@@ -52,11 +63,13 @@ interface Entry {
   secret: string;
   key: Buffer;
   hmac: HmacSha256;
+  /** Hit since the eviction scan last passed it (second chance). */
+  used: boolean;
 }
 
 /**
- * Bounded LRU of derived signing keys, keyed by accessKeyId/date/region/service. Each entry remembers
- * the secret it was derived from and is used for that secret only, so a rotated (or wrong) secret never
+ * Bounded cache of derived signing keys (approximately LRU: second chance), keyed by
+ * accessKeyId/date/region/service. Each entry remembers the secret it was derived from and is used for that secret only, so a rotated (or wrong) secret never
  * hits a key derived from another one (it replaces the entry). Keeping the secret beside its derived
  * key exposes nothing more than the key itself, which is secret-equivalent for its day, region and
  * service; neither leaves this object except to sign. (A SHA-256 of the secret as part of the map key
@@ -82,24 +95,46 @@ export class SigningKeyCache {
     return this.entry(accessKeyId, secretAccessKey, date, region, service).hmac.digest(stringToSign);
   }
 
+  /**
+   * Whether `provided` (32 bytes) is the signature of `stringToSign` under this scope's signing key,
+   * compared in constant time (crypto.timingSafeEqual). The computed signature goes to a scratch buffer
+   * that is overwritten by the next call and never leaves this object.
+   */
+  matches(accessKeyId: string, secretAccessKey: string, date: string, region: string, service: string, stringToSign: string, provided: Buffer): boolean {
+    this.entry(accessKeyId, secretAccessKey, date, region, service).hmac.digestInto(stringToSign, this.scratch);
+    return provided.length === 32 && timingSafeEqual(this.scratch, provided);
+  }
+
+  private readonly scratch = Buffer.alloc(32);
+
   private entry(accessKeyId: string, secretAccessKey: string, date: string, region: string, service: string): Entry {
     const id = accessKeyId + '/' + date + '/' + region + '/' + service;
     const hit = this.entries.get(id);
     if (hit !== undefined && hit.secret === secretAccessKey) {
-      // Refresh recency: Map iterates in insertion order, so the first key is the least recently used.
-      this.entries.delete(id);
-      this.entries.set(id, hit);
+      hit.used = true;
       return hit;
     }
     const key = deriveSigningKey(secretAccessKey, date, region, service);
-    const fresh: Entry = { secret: secretAccessKey, key, hmac: new HmacSha256(key) };
+    const fresh: Entry = { secret: secretAccessKey, key, hmac: new HmacSha256(key), used: false };
     if (hit !== undefined) this.entries.delete(id);
-    else if (this.entries.size >= this.maxEntries) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
-    }
+    else if (this.entries.size >= this.maxEntries) this.evictOne();
     this.entries.set(id, fresh);
     return fresh;
+  }
+
+  /**
+   * Second chance (CLOCK), the usual approximation of LRU: Map iterates in insertion order, so the
+   * oldest entry comes first; one used since it was last passed over goes to the back with its mark
+   * cleared, and the first unmarked one is evicted. A hit only sets a flag, where a strict LRU would
+   * delete and re-insert its entry on every signed request.
+   */
+  private evictOne(): void {
+    for (const [id, e] of this.entries) {
+      this.entries.delete(id);
+      if (!e.used) return;
+      e.used = false;
+      this.entries.set(id, e);
+    }
   }
 
   get size(): number {

@@ -1,4 +1,4 @@
-import { hash, timingSafeEqual } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { canonicalRequestPrefix, getHeader, stringToSign } from './canonical.js';
 import { formatAmzDate } from './dates.js';
 import { SIGNATURE_MISMATCH_MESSAGE, SigV4Error } from './errors.js';
@@ -50,6 +50,9 @@ export function sha256Hex(body: Buffer | string | undefined): string {
   return body === undefined || body.length === 0 ? EMPTY_SHA256 : hash('sha256', body, 'hex');
 }
 
+/** The provided signature's bytes, overwritten by each verification. */
+const PROVIDED = Buffer.alloc(32);
+
 function skewText(seconds: number): string {
   return seconds % 60 === 0 ? `${seconds / 60} min.` : `${seconds} sec.`;
 }
@@ -76,7 +79,8 @@ function skewText(seconds: number): string {
  *      or the body's hash); otherwise the body's hash (what STS and the SDKs use to presign non-S3
  *      requests: e3b0… for an empty body) and then UNSIGNED-PAYLOAD (S3-style presigners). A signature
  *      can only be valid for the one payload hash its signer chose, so trying both widens nothing.
- * 6. The signature, with the signing key from the LRU cache, compared with crypto.timingSafeEqual.
+ * 6. The signature, with the signing key from the LRU cache, compared with crypto.timingSafeEqual
+ *    (SigningKeyCache.matches).
  *    → SignatureDoesNotMatch (SigV4SignatureMismatchError, carrying our canonical request).
  *
  * Not checked here: that the access key exists and is active (InvalidClientTokenId) and that the
@@ -183,17 +187,20 @@ export function verifySigV4(req: SigV4Request, parsed: ParsedSigV4, secretAccess
   }
 
   // 6. signature
-  const provided = Buffer.from(parsed.signature, 'hex');
-  if (provided.length !== 32) throw new SigV4Error('IncompleteSignature', 'Signature must be 64 lower-case hexadecimal characters.');
+  // Decoded into a scratch buffer (verification is synchronous): Buffer.from(hex) costs a new view per request.
+  if (parsed.signature.length !== 64 || PROVIDED.write(parsed.signature, 0, 'hex') !== 32) {
+    throw new SigV4Error('IncompleteSignature', 'Signature must be 64 lower-case hexadecimal characters.');
+  }
+  const provided = PROVIDED;
   const keys = opts.signingKeyCache ?? defaultSigningKeyCache;
   const prefix = canonicalRequestPrefix(req, parsed);
   const creq = prefix + payload;
   const sts = stringToSign(parsed, hash('sha256', creq, 'hex'));
   const { accessKeyId, date, region, service } = credential;
-  if (timingSafeEqual(keys.sign(accessKeyId, secretAccessKey, date, region, service, sts), provided)) return;
+  if (keys.matches(accessKeyId, secretAccessKey, date, region, service, sts, provided)) return;
   if (fallback !== undefined) {
     const sts2 = stringToSign(parsed, hash('sha256', prefix + fallback, 'hex'));
-    if (timingSafeEqual(keys.sign(accessKeyId, secretAccessKey, date, region, service, sts2), provided)) return;
+    if (keys.matches(accessKeyId, secretAccessKey, date, region, service, sts2, provided)) return;
   }
   throw new SigV4SignatureMismatchError(creq, sts);
 }

@@ -16,6 +16,8 @@ export interface CachedKey {
   secret: string;
   principal: AuthContext['principal'];
   tags: Record<string, string>;
+  /** What a request signed with this key authenticates as: built once per load, frozen, shared by its requests. */
+  context: Readonly<AuthContext>;
 }
 
 /**

@@ -66,11 +66,14 @@ export class SigV4Authenticator {
       parsed = parseSigV4(r);
       if (!parsed) return null;
       const checks: VerifyOptions = { now: new Date(), allowedRegions: this.regions, allowedServices: opts.services };
-      const temporary = !!parsed.securityToken || parsed.credential.accessKeyId.startsWith('ASIA');
-      const ctx = temporary ? await this.temporaryContext(r, parsed, req, checks) : await this.longTermContext(r, parsed, checks);
+      const { accessKeyId, service, region } = parsed.credential;
+      if (parsed.securityToken !== undefined || accessKeyId.startsWith('ASIA')) return await this.temporaryContext(r, parsed, req, checks);
+      const key = this.cache.peek(accessKeyId, this.load) ?? (await this.cache.get(accessKeyId, this.load));
+      if (!key || key.status !== 'Active') throw new DomainError(ErrorCode.InvalidClientTokenId, INVALID_KEY);
+      verifySigV4(r, parsed, key.secret, checks);
       // Last-used tracking is for long-term keys (IAM's GetAccessKeyLastUsed).
-      if (!temporary) this.usage.record(parsed.credential.accessKeyId, parsed.credential.service, () => `${req.method} ${req.routeOptions?.url ?? ''}`, parsed.credential.region);
-      return ctx;
+      this.usage.record(accessKeyId, service, req, region);
+      return key.context;
     } catch (e: unknown) {
       const err = e instanceof SigV4Error ? new DomainError(this.code(e.code), e.message) : e;
       if (err instanceof DomainError) await this.refused(err, parsed, req);
@@ -82,15 +85,6 @@ export class SigV4Authenticator {
     return (Object.values(ErrorCode) as string[]).includes(c) ? (c as ErrorCode) : ErrorCode.SignatureDoesNotMatch;
   }
 
-  private async longTermContext(r: SigV4Request, parsed: ParsedSigV4, checks: VerifyOptions): Promise<AuthContext> {
-    const id = parsed.credential.accessKeyId;
-    const key = this.cache.peek(id, this.load) ?? (await this.cache.get(id, this.load));
-    if (!key) throw new DomainError(ErrorCode.InvalidClientTokenId, INVALID_KEY);
-    if (key.status !== 'Active') throw new DomainError(ErrorCode.InvalidClientTokenId, INVALID_KEY);
-    verifySigV4(r, parsed, key.secret, checks);
-    return { method: 'sigv4', accountId: key.accountId, principal: key.principal, mfa: { present: false }, accessKeyId: id, tags: key.tags };
-  }
-
   private readonly load = (id: string) => this.loadKey(id);
 
   private async loadKey(id: string): Promise<CachedKey | null> {
@@ -98,13 +92,17 @@ export class SigV4Authenticator {
     if (!row || !row.secretCiphertext) return null;
     // Locked root keys stop authenticating (the account setting), like a deactivated key.
     const locked = row.user.kind === 'ROOT' && row.user.account.lockRootAccessKeys;
+    const principal = Object.freeze(principalOf(row.user));
+    const tags = Object.freeze({ ...((row.user.tags ?? {}) as Record<string, string>) });
+    const context: AuthContext = { method: 'sigv4', accountId: row.accountId, principal, mfa: Object.freeze({ present: false }), accessKeyId: id, tags };
     return {
       accountId: row.accountId,
       userId: row.userId,
       status: locked ? 'Inactive' : row.status,
       secret: this.box.decryptString(row.secretCiphertext, row.id),
-      principal: principalOf(row.user),
-      tags: (row.user.tags ?? {}) as Record<string, string>,
+      principal,
+      tags,
+      context: Object.freeze(context),
     };
   }
 
