@@ -100,3 +100,52 @@ describe('RefreshAheadCache.peek', () => {
     expect(cache.peek('a', load, Date.now() + 250)).toBeUndefined(); // past max age
   });
 });
+
+describe('RefreshAheadCache.refreshInBatches', () => {
+  it('gathers due refreshes into one load of many ids, stores what it returns and drops the ids it leaves out', async () => {
+    const cache = new RefreshAheadCache<string>(100, 1_000);
+    const load = vi.fn(async (id: string) => `v1-${id}`);
+    const loadMany = vi.fn(async (ids: string[]) => new Map(ids.filter((id) => id !== 'gone').map((id) => [id, `v2-${id}`] as [string, string])));
+    cache.refreshInBatches(loadMany, 5);
+    const t0 = Date.now();
+    for (const id of ['a', 'b', 'gone']) expect(await cache.get(id, load, t0)).toBe(`v1-${id}`);
+    expect(load).toHaveBeenCalledTimes(3);
+    // Due: each is still served at once, and queued for the batch.
+    for (const id of ['a', 'b', 'gone', 'a']) expect(cache.peek(id, load, t0 + 150)).toBe(`v1-${id}`);
+    expect(loadMany).not.toHaveBeenCalled();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(loadMany).toHaveBeenCalledTimes(1);
+    expect(loadMany.mock.calls[0]![0].sort()).toEqual(['a', 'b', 'gone']);
+    expect(load).toHaveBeenCalledTimes(3); // no single loads for refreshes
+    expect(cache.peek('a', load)).toBe('v2-a');
+    expect(cache.peek('b', load)).toBe('v2-b');
+    expect(cache.peek('gone', load)).toBeUndefined(); // deleted meanwhile: no longer served
+  });
+
+  it('a failed batch keeps serving the old entries until their age runs out, and a clear() drops a batch in flight', async () => {
+    const cache = new RefreshAheadCache<string>(100, 1_000);
+    const load = async (id: string) => `v1-${id}`;
+    let fail = true;
+    let release: () => void = () => undefined;
+    const loadMany = vi.fn(async (ids: string[]) => {
+      if (fail) throw new Error('database down');
+      await new Promise<void>((r) => (release = r));
+      return new Map(ids.map((id) => [id, `v2-${id}`] as [string, string]));
+    });
+    cache.refreshInBatches(loadMany, 1);
+    const t0 = Date.now();
+    await cache.get('a', load, t0);
+    expect(cache.peek('a', load, t0 + 150)).toBe('v1-a');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(loadMany).toHaveBeenCalledTimes(1);
+    expect(cache.peek('a', load, t0 + 160)).toBe('v1-a'); // still served, queued again
+    fail = false;
+    await new Promise((r) => setTimeout(r, 20));
+    expect(loadMany).toHaveBeenCalledTimes(2);
+    cache.clear();
+    release();
+    await new Promise((r) => setTimeout(r, 5));
+    expect(cache.peek('a', load)).toBeUndefined(); // the cleared batch stored nothing
+  });
+});
+

@@ -7,12 +7,21 @@
  * path never waits on the database for a known entry. Loads of one id are
  * shared (no stampede when an entry ages out under load). Misses are not
  * remembered: the table of unknown ids would be the attacker's to fill.
+ *
+ * With `refreshInBatches`, background refreshes are gathered for a few
+ * milliseconds and made in one load of many ids: with many principals in use
+ * (many tenants issuing at once), refreshing each entry by its own query
+ * would cost a query per entry per refresh period on every instance.
  */
 export class RefreshAheadCache<T> {
   private readonly entries = new Map<string, { value: T; fetchedAt: number }>();
   private readonly loading = new Map<string, Promise<T | null>>();
   /** Bumped by clear(): a load that started before it does not store its (possibly stale) result. */
   private epoch = 0;
+  private batch: { loadMany: (ids: string[]) => Promise<Map<string, T | null>>; delayMs: number } | undefined;
+  /** Ids due for a background refresh, waiting for the next batch. */
+  private readonly due = new Set<string>();
+  private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly refreshMs: number,
@@ -31,8 +40,64 @@ export class RefreshAheadCache<T> {
   peek(id: string, load: (id: string) => Promise<T | null>, now = Date.now()): T | undefined {
     const e = this.entries.get(id);
     if (e === undefined || now - e.fetchedAt >= this.maxAgeMs) return undefined;
-    if (now - e.fetchedAt >= this.refreshMs) void this.fetch(id, load).catch(() => undefined);
+    if (now - e.fetchedAt >= this.refreshMs) this.refreshLater(id, load);
     return e.value;
+  }
+
+  /**
+   * Background refreshes from now on go through `loadMany` (a map from id to value; an id it leaves
+   * out no longer exists), at most `delayMs` after they fall due, many ids per call. `delayMs` plus the
+   * load's latency must stay well under maxAgeMs - refreshMs, or entries expire before their refresh
+   * lands and requests wait for a load of their own.
+   */
+  refreshInBatches(loadMany: (ids: string[]) => Promise<Map<string, T | null>>, delayMs: number): void {
+    this.batch = { loadMany, delayMs };
+  }
+
+  private refreshLater(id: string, load: (id: string) => Promise<T | null>): void {
+    if (this.loading.has(id)) return;
+    if (!this.batch) {
+      void this.fetch(id, load).catch(() => undefined);
+      return;
+    }
+    this.due.add(id);
+    this.flushTimer ??= setTimeout(() => this.flush(), this.batch.delayMs).unref();
+  }
+
+  /** One load for every id due; each id's waiters share it, as with `fetch`. */
+  private flush(): void {
+    this.flushTimer = undefined;
+    const ids = [...this.due].filter((id) => !this.loading.has(id));
+    this.due.clear();
+    if (!ids.length || !this.batch) return;
+    const fetchedAt = Date.now();
+    const epoch = this.epoch;
+    const all = this.batch.loadMany(ids);
+    for (const id of ids) {
+      const p: Promise<T | null> = all.then(
+        (values) => {
+          const value = values.get(id) ?? null;
+          if (epoch === this.epoch) this.store(id, value, fetchedAt);
+          if (this.loading.get(id) === p) this.loading.delete(id);
+          return value;
+        },
+        (err: unknown) => {
+          if (this.loading.get(id) === p) this.loading.delete(id);
+          throw err;
+        },
+      );
+      p.catch(() => undefined);
+      this.loading.set(id, p);
+    }
+  }
+
+  private store(id: string, value: T | null, fetchedAt: number): void {
+    if (value === null) {
+      this.entries.delete(id);
+      return;
+    }
+    if (this.entries.size >= this.maxEntries && !this.entries.has(id)) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(id, { value, fetchedAt });
   }
 
   private fetch(id: string, load: (id: string) => Promise<T | null>): Promise<T | null> {
@@ -42,12 +107,8 @@ export class RefreshAheadCache<T> {
       const epoch = this.epoch;
       p = load(id).then(
         (value) => {
-          if (epoch !== this.epoch) {
-            // Cleared meanwhile: hand the value to this load's waiters, keep nothing.
-          } else if (value !== null) {
-            if (this.entries.size >= this.maxEntries && !this.entries.has(id)) this.entries.delete(this.entries.keys().next().value!);
-            this.entries.set(id, { value, fetchedAt });
-          } else this.entries.delete(id);
+          // Cleared meanwhile: hand the value to this load's waiters, keep nothing.
+          if (epoch === this.epoch) this.store(id, value, fetchedAt);
           if (this.loading.get(id) === p) this.loading.delete(id);
           return value;
         },
@@ -70,5 +131,6 @@ export class RefreshAheadCache<T> {
     this.epoch++;
     this.entries.clear();
     this.loading.clear();
+    this.due.clear();
   }
 }

@@ -68,6 +68,11 @@ export class AccessKeysRepository {
    * use about twice a second (KeyCache), so this runs often.
    */
   async findForAuthentication(id: string): Promise<AccessKeyForAuthentication | null> {
+    return (await this.findManyForAuthentication([id])).get(id) ?? null;
+  }
+
+  /** `findForAuthentication` for many keys in one query (the key cache's batched refresh); unknown ids are left out. */
+  async findManyForAuthentication(ids: string[]): Promise<Map<string, AccessKeyForAuthentication>> {
     const rows = await this.driver.query<{
       id: string; accountId: string; userId: string; status: AccessKey['status']; secretCiphertext: string | null;
       kind: User['kind']; name: string | null; path: string; tags: unknown; lockRootAccessKeys: boolean;
@@ -75,20 +80,22 @@ export class AccessKeysRepository {
       `SELECT k."id", k."accountId", k."userId", k."status"::text AS "status", k."secretCiphertext",
               u."kind"::text AS "kind", u."name", u."path", u."tags", a."lockRootAccessKeys"
          FROM "access_keys" k JOIN "users" u ON u."id" = k."userId" JOIN "accounts" a ON a."id" = u."accountId"
-        WHERE k."id" = $1`,
-      [id],
+        WHERE k."id" = ANY($1::text[])`,
+      [ids],
     );
-    const r = rows[0];
-    if (!r) return null;
-    const tags = typeof r.tags === 'string' ? (JSON.parse(r.tags) as User['tags']) : (r.tags as User['tags']);
-    return {
-      id: r.id,
-      accountId: r.accountId,
-      userId: r.userId,
-      status: r.status,
-      secretCiphertext: r.secretCiphertext,
-      user: { id: r.userId, accountId: r.accountId, kind: r.kind, name: r.name, path: r.path, tags, account: { lockRootAccessKeys: r.lockRootAccessKeys } },
-    };
+    const found = new Map<string, AccessKeyForAuthentication>();
+    for (const r of rows) {
+      const tags = typeof r.tags === 'string' ? (JSON.parse(r.tags) as User['tags']) : (r.tags as User['tags']);
+      found.set(r.id, {
+        id: r.id,
+        accountId: r.accountId,
+        userId: r.userId,
+        status: r.status,
+        secretCiphertext: r.secretCiphertext,
+        user: { id: r.userId, accountId: r.accountId, kind: r.kind, name: r.name, path: r.path, tags, account: { lockRootAccessKeys: r.lockRootAccessKeys } },
+      });
+    }
+    return found;
   }
 
   async recordLastUsed(id: string, at: Date, service: string, action: string, region: string): Promise<void> {

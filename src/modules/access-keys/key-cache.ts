@@ -7,6 +7,8 @@ export const KEY_CACHE_REFRESH_MS = 400;
 /** After this age an entry is never used: bounds revocation latency on every instance. */
 export const KEY_CACHE_MAX_AGE_MS = 800;
 const MAX_ENTRIES = 10_000;
+/** Background refreshes wait at most this long to share one query (well inside MAX_AGE - REFRESH). */
+export const KEY_REFRESH_BATCH_MS = 50;
 
 export interface CachedKey {
   accountId: string;

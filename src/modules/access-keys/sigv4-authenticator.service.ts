@@ -12,8 +12,8 @@ import { PLATFORM_CHAIN } from '../audit/audit.service.js';
 import { FailureAggregator } from '../audit/failure-aggregator.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { principalOf } from '../auth/signin.service.js';
-import { AccessKeysRepository } from './access-keys.repository.js';
-import { KeyCache, type CachedKey } from './key-cache.js';
+import { AccessKeysRepository, type AccessKeyForAuthentication } from './access-keys.repository.js';
+import { KEY_REFRESH_BATCH_MS, KeyCache, type CachedKey } from './key-cache.js';
 import { UsageRecorder } from './usage-recorder.js';
 
 /**
@@ -50,6 +50,7 @@ export class SigV4Authenticator {
     @Optional() @Inject(TEMPORARY_CREDENTIALS) private readonly temporary?: TemporaryCredentialResolver,
   ) {
     this.regions = config.sigv4Regions ?? '*';
+    this.cache.refreshInBatches((ids) => this.loadKeys(ids), KEY_REFRESH_BATCH_MS);
   }
 
   /** The regions a credential scope may name (SIGV4_REGIONS). */
@@ -89,12 +90,22 @@ export class SigV4Authenticator {
 
   private async loadKey(id: string): Promise<CachedKey | null> {
     const row = await this.repo.findForAuthentication(id);
-    if (!row || !row.secretCiphertext) return null;
+    return row ? this.cachedKey(row) : null;
+  }
+
+  /** The key cache's batched background refresh: every due key in one query. */
+  private async loadKeys(ids: string[]): Promise<Map<string, CachedKey | null>> {
+    const rows = await this.repo.findManyForAuthentication(ids);
+    return new Map(ids.map((id) => [id, rows.has(id) ? this.cachedKey(rows.get(id)!) : null]));
+  }
+
+  private cachedKey(row: AccessKeyForAuthentication): CachedKey | null {
+    if (!row.secretCiphertext) return null;
     // Locked root keys stop authenticating (the account setting), like a deactivated key.
     const locked = row.user.kind === 'ROOT' && row.user.account.lockRootAccessKeys;
     const principal = Object.freeze(principalOf(row.user));
     const tags = Object.freeze({ ...((row.user.tags ?? {}) as Record<string, string>) });
-    const context: AuthContext = { method: 'sigv4', accountId: row.accountId, principal, mfa: Object.freeze({ present: false }), accessKeyId: id, tags };
+    const context: AuthContext = { method: 'sigv4', accountId: row.accountId, principal, mfa: Object.freeze({ present: false }), accessKeyId: row.id, tags };
     return {
       accountId: row.accountId,
       userId: row.userId,

@@ -8,6 +8,9 @@ import { AccountsRepository } from '../accounts/accounts.repository.js';
 import { IdentityPolicyCache } from './identity-policy-cache.js';
 import { PoliciesRepository } from './policies.repository.js';
 
+/** The identity policy cache's key for a principal (account and principal ids contain no '|'). */
+const policyKey = (accountId: string, kind: 'USER' | 'ROLE', id: string) => `${accountId}|${kind}|${id}`;
+
 /** Parsed documents by their text: parsing happens once per distinct document. */
 const PARSE_CACHE_MAX = 2000;
 
@@ -25,7 +28,9 @@ export class AuthorizationService {
     private readonly policies: PoliciesRepository,
     private readonly accounts: AccountsRepository,
     private readonly cache: IdentityPolicyCache,
-  ) {}
+  ) {
+    this.cache.refreshInBatches((keys) => this.identityPoliciesOf(keys));
+  }
 
   async isAllowed(auth: AuthContext, action: string, resource: string, client?: ClientInfo, extraKeys: Record<string, ConditionValue> = {}): Promise<boolean> {
     if (auth.method === 'operator-token' || !auth.accountId) return false;
@@ -71,13 +76,23 @@ export class AuthorizationService {
     const accountId = auth.accountId;
     if (kind === 'AssumedRole') {
       const roleId = auth.session?.roleId;
-      return roleId ? this.cache.get(`${accountId}:R:${roleId}`, async () => this.documents(await this.policies.forRole(accountId, roleId))) : [];
+      return roleId ? this.cache.get(policyKey(accountId, 'ROLE', roleId), async () => this.documents(await this.policies.forRole(accountId, roleId))) : [];
     }
     // A federated user has the permissions of the user that federated it (root: all), always cut by its session policies.
     if (kind === 'FederatedUser' && auth.session?.baseUserKind === 'Root') return [ALLOW_ALL];
     if (kind !== 'IAMUser' && kind !== 'FederatedUser') return [];
     const userId = auth.principal.id;
-    return this.cache.get(`${accountId}:U:${userId}`, async () => this.documents(await this.policies.forUser(accountId, userId)));
+    return this.cache.get(policyKey(accountId, 'USER', userId), async () => this.documents(await this.policies.forUser(accountId, userId)));
+  }
+
+  /** The cache's batched refresh: the documents of many principals (keys made by `policyKey`). */
+  private async identityPoliciesOf(keys: string[]): Promise<Map<string, PolicyDocument[] | null>> {
+    const principals = keys.map((key) => {
+      const [accountId, kind, id] = key.split('|') as [string, 'USER' | 'ROLE', string];
+      return { accountId, kind, id };
+    });
+    const found = await this.policies.forPrincipals(principals);
+    return new Map(keys.map((key, i) => [key, this.documents(found[i]!)]));
   }
 
   private documents({ arns, inline, customer }: { arns: string[]; inline: string[]; customer: Map<string, string> }): PolicyDocument[] {

@@ -6,6 +6,8 @@ import type { PolicyDocument } from '../../common/policy/policy-document.js';
 export const POLICY_CACHE_REFRESH_MS = 2_000;
 /** …and never used past this one: a policy change made on another instance applies within it. */
 export const POLICY_CACHE_MAX_AGE_MS = 5_000;
+/** Background refreshes wait at most this long to share their queries. */
+const POLICY_REFRESH_BATCH_MS = 100;
 
 /**
  * The parsed identity policies of users and roles, for authorization on every
@@ -24,6 +26,11 @@ export class IdentityPolicyCache {
 
   get(key: string, load: () => Promise<PolicyDocument[]>): Promise<PolicyDocument[]> {
     return this.cache.get(key, load) as Promise<PolicyDocument[]>;
+  }
+
+  /** Background refreshes go through `loadMany`, many principals per call (RefreshAheadCache.refreshInBatches). */
+  refreshInBatches(loadMany: (keys: string[]) => Promise<Map<string, PolicyDocument[] | null>>): void {
+    this.cache.refreshInBatches(loadMany, POLICY_REFRESH_BATCH_MS);
   }
 
   changed(): void {

@@ -146,6 +146,43 @@ export class PoliciesRepository {
     return this.forOwners(accountId, [{ principalType: 'ROLE', principalId: roleId }]);
   }
 
+  /**
+   * `forUser` / `forRole` for many principals across accounts in four queries (the identity policy cache's
+   * batched refresh), each row matched back to its own account and principal.
+   */
+  async forPrincipals(principals: { accountId: string; kind: 'USER' | 'ROLE'; id: string }[]): Promise<PrincipalPolicies[]> {
+    if (!principals.length) return [];
+    const accountIds = [...new Set(principals.map((p) => p.accountId))];
+    const userIds = principals.filter((p) => p.kind === 'USER').map((p) => p.id);
+    const groups = userIds.length
+      ? await this.prisma.groupMembership.findMany({ where: { accountId: { in: accountIds }, userId: { in: userIds } }, select: { accountId: true, userId: true, groupId: true } })
+      : [];
+    const owner = (accountId: string, type: PrincipalType, id: string) => `${accountId}|${type}|${id}`;
+    const ownersOf = principals.map((p) => [
+      owner(p.accountId, p.kind, p.id),
+      ...(p.kind === 'USER' ? groups.filter((g) => g.accountId === p.accountId && g.userId === p.id).map((g) => owner(p.accountId, 'GROUP', g.groupId)) : []),
+    ]);
+    const ownerIds = [...new Set([...principals.map((p) => p.id), ...groups.map((g) => g.groupId)])];
+    const where = { accountId: { in: accountIds }, principalId: { in: ownerIds } };
+    const [attached, inline] = await Promise.all([
+      this.prisma.policyAttachment.findMany({ where, select: { accountId: true, principalType: true, principalId: true, policyArn: true } }),
+      this.prisma.inlinePolicy.findMany({ where, select: { accountId: true, principalType: true, principalId: true, document: true } }),
+    ]);
+    const customerArns = [...new Set(attached.map((a) => a.policyArn).filter((a) => !a.startsWith('arn:aws:iam::aws:')))];
+    const customer = customerArns.length
+      ? await this.prisma.policy.findMany({ where: { accountId: { in: accountIds }, arn: { in: customerArns } }, select: { accountId: true, arn: true, document: true } })
+      : [];
+    return principals.map((p, i) => {
+      const mine = new Set(ownersOf[i]);
+      const arns = [...new Set(attached.filter((a) => mine.has(owner(a.accountId, a.principalType, a.principalId))).map((a) => a.policyArn))];
+      return {
+        arns,
+        inline: inline.filter((d) => mine.has(owner(d.accountId, d.principalType, d.principalId))).map((d) => d.document),
+        customer: new Map(customer.filter((c) => c.accountId === p.accountId && arns.includes(c.arn)).map((c) => [c.arn, c.document])),
+      };
+    });
+  }
+
   private async forOwners(accountId: string, owners: { principalType: PrincipalType; principalId: string }[]): Promise<PrincipalPolicies> {
     const [attached, inline] = await Promise.all([
       this.prisma.policyAttachment.findMany({ where: { accountId, OR: owners }, select: { policyArn: true } }),

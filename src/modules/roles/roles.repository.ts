@@ -37,6 +37,9 @@ export interface RolePatch {
   awsRoleArn?: string | null;
 }
 
+/** Background refreshes of the issuance cache wait at most this long to share one query. */
+const ROLE_REFRESH_BATCH_MS = 50;
+
 /** IAM roles. Every method is scoped by account. */
 @Injectable()
 export class RolesRepository {
@@ -47,7 +50,17 @@ export class RolesRepository {
    */
   private readonly issuanceCache = new RefreshAheadCache<RoleRow>(POLICY_CACHE_REFRESH_MS, POLICY_CACHE_MAX_AGE_MS, 10_000);
 
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly prisma: PrismaService) {
+    this.issuanceCache.refreshInBatches((keys) => this.findManyForIssuance(keys), ROLE_REFRESH_BATCH_MS);
+  }
+
+  /** The issuance cache's batched background refresh: roles by `accountId|arn`, in one query. */
+  private async findManyForIssuance(keys: string[]): Promise<Map<string, RoleRow | null>> {
+    const wanted = keys.map((k) => ({ key: k, accountId: k.slice(0, k.indexOf('|')), arn: k.slice(k.indexOf('|') + 1) }));
+    const rows = await this.prisma.role.findMany({ where: { accountId: { in: [...new Set(wanted.map((w) => w.accountId))] }, arn: { in: wanted.map((w) => w.arn) } } });
+    const byKey = new Map(rows.map((r) => [`${r.accountId}|${r.arn}`, r]));
+    return new Map(wanted.map((w) => [w.key, byKey.get(w.key) ?? null]));
+  }
 
   /** findByArn through the issuance cache. */
   findByArnForIssuance(accountId: string, arn: string): Promise<RoleRow | null> {
