@@ -70,25 +70,8 @@ export class RefreshAheadCache<T> {
     const ids = [...this.due].filter((id) => !this.loading.has(id));
     this.due.clear();
     if (!ids.length || !this.batch) return;
-    const fetchedAt = Date.now();
-    const epoch = this.epoch;
     const all = this.batch.loadMany(ids);
-    for (const id of ids) {
-      const p: Promise<T | null> = all.then(
-        (values) => {
-          const value = values.get(id) ?? null;
-          if (epoch === this.epoch) this.store(id, value, fetchedAt);
-          if (this.loading.get(id) === p) this.loading.delete(id);
-          return value;
-        },
-        (err: unknown) => {
-          if (this.loading.get(id) === p) this.loading.delete(id);
-          throw err;
-        },
-      );
-      p.catch(() => undefined);
-      this.loading.set(id, p);
-    }
+    for (const id of ids) this.track(id, all.then((values) => values.get(id) ?? null)).catch(() => undefined);
   }
 
   private store(id: string, value: T | null, fetchedAt: number): void {
@@ -101,24 +84,29 @@ export class RefreshAheadCache<T> {
   }
 
   private fetch(id: string, load: (id: string) => Promise<T | null>): Promise<T | null> {
-    let p = this.loading.get(id);
-    if (!p) {
-      const fetchedAt = Date.now();
-      const epoch = this.epoch;
-      p = load(id).then(
-        (value) => {
-          // Cleared meanwhile: hand the value to this load's waiters, keep nothing.
-          if (epoch === this.epoch) this.store(id, value, fetchedAt);
-          if (this.loading.get(id) === p) this.loading.delete(id);
-          return value;
-        },
-        (err: unknown) => {
-          if (this.loading.get(id) === p) this.loading.delete(id);
-          throw err;
-        },
-      );
-      this.loading.set(id, p);
-    }
+    return this.loading.get(id) ?? this.track(id, load(id));
+  }
+
+  /**
+   * Registers a load of `id` in flight (its waiters share it) and stores its result, unless the cache
+   * was cleared meanwhile: then the value goes to this load's waiters only. The time it started
+   * counts as the entry's fetch time.
+   */
+  private track(id: string, loading: Promise<T | null>): Promise<T | null> {
+    const fetchedAt = Date.now();
+    const epoch = this.epoch;
+    const p: Promise<T | null> = loading.then(
+      (value) => {
+        if (epoch === this.epoch) this.store(id, value, fetchedAt);
+        if (this.loading.get(id) === p) this.loading.delete(id);
+        return value;
+      },
+      (err: unknown) => {
+        if (this.loading.get(id) === p) this.loading.delete(id);
+        throw err;
+      },
+    );
+    this.loading.set(id, p);
     return p;
   }
 
