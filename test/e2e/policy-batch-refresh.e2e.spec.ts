@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuthContext } from '../../src/common/auth/auth-context.js';
+import { PrismaService } from '../../src/db/prisma.service.js';
+import { AuthorizationService } from '../../src/modules/policies/authorization.service.js';
 import { PoliciesRepository } from '../../src/modules/policies/policies.repository.js';
 import { RolesRepository } from '../../src/modules/roles/roles.repository.js';
 import { AccessKeysRepository } from '../../src/modules/access-keys/access-keys.repository.js';
 import { accountWithRoot, bearer, READ_ONLY, type TestAccount } from '../support/factories.js';
 import { createRole } from '../support/roles.js';
-import { startTestApp, uniq, type TestApp } from '../support/test-app.js';
+import { DB_KIND, startTestApp, uniq, type TestApp } from '../support/test-app.js';
 
 const allow = (action: string) => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: action, Resource: '*' }] });
 
@@ -91,5 +94,54 @@ describe('batched cache refresh loaders', () => {
     const found = await roles.findManyForIssuance(wanted);
     for (const f of fixtures) expect(found.get(`${f.a.accountId}|${f.roleArn}`)).toEqual(await t.app.get(RolesRepository).findByArn(f.a.accountId, f.roleArn));
     expect(found.get(wanted[2]!)).toBeNull(); // another account's role, under this account
+  });
+});
+
+describe('caches cleared after commit', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => t?.close());
+
+  it('an after-commit hook runs once the transaction commits, never on rollback, and at once outside a transaction', async () => {
+    const prisma = t.app.get(PrismaService);
+    const ran: string[] = [];
+    await prisma.transaction(async (tx) => {
+      prisma.afterCommit(tx, () => ran.push('committed'));
+      await tx.account.count();
+      expect(ran).toEqual([]);
+    });
+    expect(ran).toEqual(['committed']);
+    await expect(
+      prisma.transaction(async (tx) => {
+        prisma.afterCommit(tx, () => ran.push('rolled back'));
+        throw new Error('no');
+      }),
+    ).rejects.toThrow('no');
+    prisma.afterCommit(prisma, () => ran.push('plain'));
+    expect(ran).toEqual(['committed', 'plain']);
+  });
+
+  it('a policy read racing a change does not leave the old policies cached once the change has committed', async () => {
+    const a = await accountWithRoot(t);
+    const h = bearer(a.rootToken);
+    const name = uniq('racer-');
+    expect((await t.http.post(`/v1/accounts/${a.accountId}/users`).set(h).send({ userName: name })).status).toBe(201);
+    const user = await t.prisma.user.findFirstOrThrow({ where: { accountId: a.accountId, nameLower: name } });
+    const auth: AuthContext = { method: 'sigv4', accountId: a.accountId, principal: { kind: 'IAMUser', id: user.id, arn: `arn:aws:iam::${a.accountId}:user/${name}`, name, userId: user.id }, mfa: { present: false }, tags: {} };
+    const authz = t.app.get(AuthorizationService);
+    expect(await authz.identityPolicies(auth)).toEqual([]);
+    const prisma = t.app.get(PrismaService);
+    const policies = t.app.get(PoliciesRepository);
+    let racing: Promise<unknown> = Promise.resolve();
+    await prisma.transaction(async (tx) => {
+      await policies.putInline(tx, a.accountId, 'USER', user.id, 'late', JSON.stringify(allow('iam:ListUsers')));
+      // Another request reads the user's policies before the commit (PostgreSQL: on another connection, seeing the old rows).
+      racing = authz.identityPolicies(auth);
+      if (DB_KIND === 'postgres') await racing;
+    });
+    await racing;
+    expect(await authz.identityPolicies(auth)).toHaveLength(1);
   });
 });

@@ -35,7 +35,7 @@ export class GroupsRepository {
   }
 
   async delete(tx: Tx, accountId: string, id: string): Promise<void> {
-    this.cache.changed();
+    this.prisma.afterCommit(tx, () => this.cache.changed());
     await tx.group.deleteMany({ where: { accountId, id } });
   }
 
@@ -44,7 +44,7 @@ export class GroupsRepository {
   }
 
   async addMember(tx: Tx, accountId: string, groupId: string, userId: string): Promise<void> {
-    this.cache.changed();
+    this.prisma.afterCommit(tx, () => this.cache.changed());
     await tx.groupMembership.upsert({
       where: { groupId_userId: { groupId, userId } },
       create: { accountId, groupId, userId },
@@ -53,7 +53,7 @@ export class GroupsRepository {
   }
 
   async removeMember(tx: Tx, accountId: string, groupId: string, userId: string): Promise<boolean> {
-    this.cache.changed();
+    this.prisma.afterCommit(tx, () => this.cache.changed());
     return (await tx.groupMembership.deleteMany({ where: { accountId, groupId, userId } })).count > 0;
   }
 

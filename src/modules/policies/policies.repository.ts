@@ -59,12 +59,12 @@ export class PoliciesRepository {
   }
 
   async updateManagedDocument(tx: Tx, accountId: string, id: string, document: string): Promise<void> {
-    this.cache.changed();
+    this.prisma.afterCommit(tx, () => this.cache.changed());
     await tx.policy.updateMany({ where: { accountId, id }, data: { document } });
   }
 
   async deleteManaged(tx: Tx, accountId: string, id: string): Promise<void> {
-    this.cache.changed();
+    this.prisma.afterCommit(tx, () => this.cache.changed());
     await tx.policy.deleteMany({ where: { accountId, id } });
   }
 
@@ -74,7 +74,7 @@ export class PoliciesRepository {
 
   /** Idempotent, like AttachUserPolicy. */
   async attach(tx: Tx, accountId: string, principalType: PrincipalType, principalId: string, arn: string): Promise<void> {
-    this.cache.changed();
+    this.prisma.afterCommit(tx, () => this.cache.changed());
     await tx.policyAttachment.upsert({
       where: { principalType_principalId_policyArn: { principalType, principalId, policyArn: arn } },
       create: { accountId, principalType, principalId, policyArn: arn },
@@ -83,7 +83,7 @@ export class PoliciesRepository {
   }
 
   async detach(tx: Tx, accountId: string, principalType: PrincipalType, principalId: string, arn: string): Promise<boolean> {
-    this.cache.changed();
+    this.prisma.afterCommit(tx, () => this.cache.changed());
     const r = await tx.policyAttachment.deleteMany({ where: { accountId, principalType, principalId, policyArn: arn } });
     return r.count > 0;
   }
@@ -98,13 +98,13 @@ export class PoliciesRepository {
   }
 
   async detachAll(tx: Tx, accountId: string, principalType: PrincipalType, principalId: string): Promise<void> {
-    this.cache.changed();
+    this.prisma.afterCommit(tx, () => this.cache.changed());
     await tx.policyAttachment.deleteMany({ where: { accountId, principalType, principalId } });
     await tx.inlinePolicy.deleteMany({ where: { accountId, principalType, principalId } });
   }
 
   async putInline(tx: Tx, accountId: string, principalType: PrincipalType, principalId: string, name: string, document: string): Promise<void> {
-    this.cache.changed();
+    this.prisma.afterCommit(tx, () => this.cache.changed());
     await tx.inlinePolicy.upsert({
       where: { principalType_principalId_name: { principalType, principalId, name } },
       create: { accountId, principalType, principalId, name, document },
@@ -117,7 +117,7 @@ export class PoliciesRepository {
   }
 
   async deleteInline(tx: Tx, accountId: string, principalType: PrincipalType, principalId: string, name: string): Promise<boolean> {
-    this.cache.changed();
+    this.prisma.afterCommit(tx, () => this.cache.changed());
     return (await tx.inlinePolicy.deleteMany({ where: { accountId, principalType, principalId, name } })).count > 0;
   }
 

@@ -104,7 +104,7 @@ export class RolesRepository {
   }
 
   async create(tx: Tx, accountId: string, d: NewRole): Promise<RoleRow> {
-    this.issuanceCache.clear();
+    this.prisma.afterCommit(tx, () => this.issuanceCache.clear());
     try {
       return await tx.role.create({
         data: {
@@ -129,7 +129,7 @@ export class RolesRepository {
   }
 
   async update(tx: Tx, accountId: string, id: string, p: RolePatch): Promise<RoleRow> {
-    this.issuanceCache.clear();
+    this.prisma.afterCommit(tx, () => this.issuanceCache.clear());
     const res = await tx.role.updateManyAndReturn({
       where: { accountId, id },
       data: {
@@ -145,7 +145,7 @@ export class RolesRepository {
   }
 
   async delete(tx: Tx, accountId: string, id: string): Promise<void> {
-    this.issuanceCache.clear();
+    this.prisma.afterCommit(tx, () => this.issuanceCache.clear());
     const res = await tx.role.deleteMany({ where: { accountId, id } });
     if (res.count === 0) throw DomainError.noSuchEntity('The role');
   }
