@@ -52,8 +52,9 @@ interface Lane {
  * issuances go through the locked path: one transaction that reads and locks
  * the heads first, inserts the sessions, then the records and the head moves
  * (also how a chain this instance has not seen yet is written, and how its
- * head becomes known). Lanes never wait for each other. If a batch fails, its
- * issuances are retried one by one, so one bad item cannot fail the others.
+ * head becomes known). Lanes never wait for each other. If a batch fails, those
+ * of its issuances not already committed (by its fast path, before its locked
+ * path failed) are retried one by one, so one bad item cannot fail the others.
  */
 @Injectable()
 export class IssuanceWriter {
@@ -85,12 +86,16 @@ export class IssuanceWriter {
         // SQL runs on this thread, so without this pause batches stay small.
         await new Promise((r) => setImmediate(r));
         const batch = lane.queue.splice(0, MAX_BATCH);
+        const committed = new Set<Issuance>();
         try {
-          await this.commit(batch.map((p) => p.issuance));
+          await this.commit(batch.map((p) => p.issuance), committed);
           for (const p of batch) p.resolve();
         } catch (e) {
-          if (batch.length === 1) batch[0]!.reject(e);
-          else for (const p of batch) await this.commit([p.issuance]).then(p.resolve, p.reject);
+          // What the batch's fast path committed before a later step failed stays committed: only the rest is retried.
+          const left: Pending[] = [];
+          for (const p of batch) (committed.has(p.issuance) ? p.resolve() : left.push(p));
+          if (left.length === 1) left[0]!.reject(e);
+          else for (const p of left) await this.commit([p.issuance]).then(p.resolve, p.reject);
         }
       }
     } finally {
@@ -98,11 +103,15 @@ export class IssuanceWriter {
     }
   }
 
-  private async commit(items: Issuance[]): Promise<void> {
+  /** Commits the items; `committed` collects those committed even when a later step throws. */
+  private async commit(items: Issuance[], committed?: Set<Issuance>): Promise<void> {
     const warm: Issuance[] = [];
     const cold: Issuance[] = [];
     for (const i of items) (this.heads.has(i.audit.chain) ? warm : cold).push(i);
-    if (warm.length) cold.push(...(await this.commitOnHeads(warm)));
+    if (warm.length) {
+      const moved = new Set(await this.commitOnHeads(warm));
+      for (const i of warm) (moved.has(i) ? cold.push(i) : committed?.add(i));
+    }
     if (cold.length) await this.commitLocked(cold);
   }
 
