@@ -41,7 +41,7 @@ export class HmacSha256 {
 
   /**
    * HMAC of the UTF-8 bytes of `data`, written to `out[0..32)`. Allocates no buffer: both SHA-256
-   * results come back as 32-character binary (latin1) strings (one byte per character) and are written into
+   * results come back as 32-character binary (latin1) strings, one byte per character, written into
    * place, where `hash(…, 'buffer')` would create a new ArrayBuffer for each, which costs more than
    * the hash itself and leaves backing stores for the garbage collector on every signed request.
    */
@@ -69,8 +69,8 @@ interface Entry {
 
 /**
  * Bounded cache of derived signing keys (approximately LRU: second chance), keyed by
- * accessKeyId/date/region/service. Each entry remembers the secret it was derived from and is used for that secret only, so a rotated (or wrong) secret never
- * hits a key derived from another one (it replaces the entry). Keeping the secret beside its derived
+ * accessKeyId/date/region/service. Each entry remembers the secret it was derived from and is used
+ * for that secret only, so a rotated (or wrong) secret never hits a key derived from another one (it replaces the entry). Keeping the secret beside its derived
  * key exposes nothing more than the key itself, which is secret-equivalent for its day, region and
  * service; neither leaves this object except to sign. (A SHA-256 of the secret as part of the map key
  * did the same job for one extra hash per request.)

@@ -79,7 +79,7 @@ function skewText(seconds: number): string {
  *      or the body's hash); otherwise the body's hash (what STS and the SDKs use to presign non-S3
  *      requests: e3b0… for an empty body) and then UNSIGNED-PAYLOAD (S3-style presigners). A signature
  *      can only be valid for the one payload hash its signer chose, so trying both widens nothing.
- * 6. The signature, with the signing key from the LRU cache, compared with crypto.timingSafeEqual
+ * 6. The signature, with the signing key from the signing-key cache, compared with crypto.timingSafeEqual
  *    (SigningKeyCache.matches).
  *    → SignatureDoesNotMatch (SigV4SignatureMismatchError, carrying our canonical request).
  *

@@ -15,7 +15,8 @@ const POLICY_REFRESH_BATCH_MS = 100;
  * POLICY_CACHE_MAX_AGE_MS (IAM itself is eventually consistent); on this
  * instance every change to policies, attachments or group memberships clears
  * the cache once its transaction commits (the repositories that make those
- * changes call `changed()` through `PrismaService.afterCommit`). Revocation of credentials does not depend on this cache: keys
+ * changes call `changed()` through `PrismaService.afterCommit`). Revocation of
+ * credentials does not depend on this cache: keys
  * and sessions have their own ≤ 800 ms bound. Longer than the credential
  * caches because a busy principal costs a reload per refresh period, and
  * loading a user's policies takes several queries.

@@ -134,21 +134,18 @@ export class PoliciesRepository {
    * or its groups (as ARNs, resolved by the caller) and inline documents.
    */
   async forUser(accountId: string, userId: string): Promise<PrincipalPolicies> {
-    const groups = await this.prisma.groupMembership.findMany({ where: { accountId, userId }, select: { groupId: true } });
-    return this.forOwners(accountId, [
-      { principalType: 'USER', principalId: userId },
-      ...groups.map((g) => ({ principalType: 'GROUP' as const, principalId: g.groupId })),
-    ]);
+    return (await this.forPrincipals([{ accountId, kind: 'USER', id: userId }]))[0]!;
   }
 
   /** Everything that applies to a role (its sessions): its attached managed policies and its inline documents. */
-  forRole(accountId: string, roleId: string): Promise<PrincipalPolicies> {
-    return this.forOwners(accountId, [{ principalType: 'ROLE', principalId: roleId }]);
+  async forRole(accountId: string, roleId: string): Promise<PrincipalPolicies> {
+    return (await this.forPrincipals([{ accountId, kind: 'ROLE', id: roleId }]))[0]!;
   }
 
   /**
-   * `forUser` / `forRole` for many principals across accounts in four queries (the identity policy cache's
-   * batched refresh), each row matched back to its own account and principal.
+   * `forUser` / `forRole` for any number of principals across accounts, in four queries (one per principal
+   * or one per batch of the identity policy cache's refresh), each row matched back to its own account and
+   * principal.
    */
   async forPrincipals(principals: { accountId: string; kind: 'USER' | 'ROLE'; id: string }[]): Promise<PrincipalPolicies[]> {
     if (!principals.length) return [];
@@ -181,18 +178,5 @@ export class PoliciesRepository {
         customer: new Map(customer.filter((c) => c.accountId === p.accountId && arns.includes(c.arn)).map((c) => [c.arn, c.document])),
       };
     });
-  }
-
-  private async forOwners(accountId: string, owners: { principalType: PrincipalType; principalId: string }[]): Promise<PrincipalPolicies> {
-    const [attached, inline] = await Promise.all([
-      this.prisma.policyAttachment.findMany({ where: { accountId, OR: owners }, select: { policyArn: true } }),
-      this.prisma.inlinePolicy.findMany({ where: { accountId, OR: owners }, select: { document: true } }),
-    ]);
-    const arns = [...new Set(attached.map((a) => a.policyArn))];
-    const customerArns = arns.filter((a) => !a.startsWith('arn:aws:iam::aws:'));
-    const customer = customerArns.length
-      ? await this.prisma.policy.findMany({ where: { accountId, arn: { in: customerArns } }, select: { arn: true, document: true } })
-      : [];
-    return { arns, inline: inline.map((i) => i.document), customer: new Map(customer.map((c) => [c.arn, c.document])) };
   }
 }
