@@ -24,7 +24,7 @@ let poolAt = POOL.length;
  * several microseconds here, and STS issuance draws three values per credential. Each pooled byte is
  * handed out once (a copy) and zeroed in the pool.
  */
-function random(n: number): Buffer {
+export function randomBytesPooled(n: number): Buffer {
   if (n > 256) return randomBytes(n);
   if (poolAt + n > POOL.length) {
     randomFillSync(POOL);
@@ -38,7 +38,7 @@ function random(n: number): Buffer {
 
 /** n characters uniformly from A-Z2-7 (32 divides 256, so `byte & 31` is unbiased). */
 function randomBase32(n: number): string {
-  const bytes = random(n);
+  const bytes = randomBytesPooled(n);
   let out = '';
   for (let i = 0; i < n; i++) out += B32[bytes[i]! & 31];
   return out;
@@ -63,7 +63,7 @@ export function newAccessKeyId(prefix: AccessKeyIdPrefix): string {
 
 /** 40 chars of [A-Za-z0-9+/]: base64 of 30 random bytes (240 bits, no padding since 30 % 3 === 0). */
 export function newSecretAccessKey(): string {
-  return random(30).toString('base64');
+  return randomBytesPooled(30).toString('base64');
 }
 
 /**
@@ -75,7 +75,7 @@ export function newOpaqueToken(prefix: string, bytes: number = 32): string {
   if (!Number.isInteger(bytes) || bytes < 16 || bytes > 1024) {
     throw new RangeError('bytes must be an integer between 16 and 1024');
   }
-  return prefix + random(bytes).toString('base64url');
+  return prefix + randomBytesPooled(bytes).toString('base64url');
 }
 
 /** Lower-case hex SHA-256 (strings hashed as UTF-8). */

@@ -2,9 +2,19 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config/app-config.js';
 
+export interface QueryOptions {
+  /**
+   * A statement run very often (the issuance group commit): PostgreSQL keeps it
+   * parsed, and after a few runs planned, on each connection instead of parsing
+   * and planning its text every time. Few distinct texts only: each is a
+   * prepared statement on every pooled connection (beyond MAX_PREPARED they run unprepared).
+   */
+  prepare?: boolean;
+}
+
 /** One connection, for work that must stay on it (advisory locks, transactions). */
 export interface SqlSession {
-  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[], opts?: QueryOptions): Promise<T[]>;
   /** Runs a script of several statements (no parameters). */
   exec(sql: string): Promise<void>;
 }
@@ -22,6 +32,18 @@ export interface SqlDriver extends SqlSession {
   close(): Promise<void>;
 }
 
+/** Distinct statement texts prepared by name on each connection. */
+const MAX_PREPARED = 32;
+const preparedNames = new Map<string, string>();
+
+/** pg's query config: by name (a prepared statement) when asked and still within MAX_PREPARED texts. */
+function pgQuery(sql: string, params: unknown[] | undefined, opts: QueryOptions | undefined): pg.QueryConfig {
+  if (!opts?.prepare) return { text: sql, values: params };
+  let name = preparedNames.get(sql);
+  if (name === undefined && preparedNames.size < MAX_PREPARED) preparedNames.set(sql, (name = `cb_${preparedNames.size}`));
+  return name === undefined ? { text: sql, values: params } : { name, text: sql, values: params };
+}
+
 export class PgDriver implements SqlDriver {
   readonly kind = 'postgres' as const;
   readonly pool: pg.Pool;
@@ -32,8 +54,8 @@ export class PgDriver implements SqlDriver {
     this.pool.on('error', () => undefined);
   }
 
-  async query<T>(sql: string, params?: unknown[]): Promise<T[]> {
-    return (await this.pool.query(sql, params as unknown[])).rows as T[];
+  async query<T>(sql: string, params?: unknown[], opts?: QueryOptions): Promise<T[]> {
+    return (await this.pool.query(pgQuery(sql, params, opts))).rows as T[];
   }
 
   async exec(sql: string): Promise<void> {
@@ -44,7 +66,7 @@ export class PgDriver implements SqlDriver {
     const client = await this.pool.connect();
     try {
       return await fn({
-        query: async <R>(sql: string, params?: unknown[]) => (await client.query(sql, params as unknown[])).rows as R[],
+        query: async <R>(sql: string, params?: unknown[], opts?: QueryOptions) => (await client.query(pgQuery(sql, params, opts))).rows as R[],
         exec: async (sql: string) => void (await client.query(sql)),
       });
     } finally {

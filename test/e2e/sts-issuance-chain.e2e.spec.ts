@@ -65,4 +65,34 @@ describe(`STS issuance on two instances keeps one valid chain per account (${DB_
       expect(first!.p).toBe(GENESIS_HASH);
     }
   });
+
+  it('batched rows keep non-ASCII tags, session policy text and details exactly, and the chain verifies', async () => {
+    const a = await accountWithRoot(one);
+    const u = await userWithKey(one, a, policyDoc([allow('sts:GetFederationToken')]));
+    const policy = '{"Version":"2012-10-17",\t"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::données/a\\\\b/ñ*"}]}\n';
+    const tags = [{ Key: 'projet', Value: 'Zoë-東京 x/y=1+2@z' }, { Key: 'run', Value: '42' }];
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        signedRequest(i % 2 ? one : two, u.keys, 'POST', '/v1/sts/get-federation-token', { body: { Name: `fed-${i}`, Policy: policy, Tags: tags, DurationSeconds: 900 } }),
+      ),
+    );
+    for (const r of results) expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const ids = results.map((r) => r.body.Credentials.AccessKeyId as string);
+    const rows = (await one.driver.query(`SELECT "accessKeyId", "sessionPolicy", "tags", "policyArns" FROM "sts_sessions" WHERE "accountId" = $1 AND "type" = 'FederatedUser'`, [
+      a.accountId,
+    ])) as { accessKeyId: string; sessionPolicy: string; tags: unknown; policyArns: unknown }[];
+    expect(rows.map((r) => r.accessKeyId).sort()).toEqual([...ids].sort());
+    for (const r of rows) {
+      expect(r.sessionPolicy).toBe(policy);
+      expect(r.tags).toEqual({ projet: 'Zoë-東京 x/y=1+2@z', run: '42' });
+      expect(r.policyArns).toEqual([]);
+    }
+    const events = (await one.driver.query(`SELECT "details" FROM "audit_events" WHERE "chain" = $1 AND "action" = 'sts:GetFederationToken' AND "outcome" = 'success'`, [
+      a.accountId,
+    ])) as { details: { tags: unknown; issuedAccessKeyId: string } }[];
+    expect(events.map((e) => e.details.issuedAccessKeyId).sort()).toEqual([...ids].sort());
+    for (const e of events) expect(e.details.tags).toEqual({ projet: 'Zoë-東京 x/y=1+2@z', run: '42' });
+    const v = await one.app.get(AuditVerifyService).verify(a.accountId, {});
+    expect(v.ok, JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x))).toBe(true);
+  });
 });

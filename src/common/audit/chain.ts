@@ -82,12 +82,12 @@ const str = (s: string | null | undefined): string => (s === null || s === undef
  * field by field (the same bytes, without walking a temporary array): this is
  * the hot path of chain verification.
  */
-export function canonicalRecord(r: ChainedRecord): string {
+export function canonicalRecord(r: WithIso): string {
   return (
     '["v1",' +
     str(r.chain) + ',"' +
     r.seq.toString() + '",' +
-    '"' + ((r as WithIso).timeIso ?? r.time.toISOString()) + '",' +
+    '"' + (r.timeIso ?? r.time.toISOString()) + '",' +
     str(r.actorArn) + ',' +
     str(r.actorType) + ',' +
     str(r.accessKeyId) + ',' +
@@ -107,6 +107,6 @@ export function canonicalRecord(r: ChainedRecord): string {
 }
 
 /** hash_n = SHA-256(hash_{n-1} ‖ "\n" ‖ canonical(record_n)), hex. */
-export function chainHash(prevHash: string, r: ChainedRecord): string {
+export function chainHash(prevHash: string, r: WithIso): string {
   return sha256Hex(prevHash + '\n' + canonicalRecord(r));
 }

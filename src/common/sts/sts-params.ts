@@ -188,6 +188,20 @@ interface StringSpec {
   redact?: boolean;
 }
 
+/** Each string parameter's limits and pattern, built once (this runs on every issuance). */
+const SPEC = {
+  roleSessionName: { ...STS_LIMITS.roleSessionName, re: NAME_RE, pattern: NAME_PATTERN },
+  federationName: { ...STS_LIMITS.federationName, re: NAME_RE, pattern: NAME_PATTERN },
+  sourceIdentity: { ...STS_LIMITS.sourceIdentity, re: NAME_RE, pattern: NAME_PATTERN },
+  policy: { ...STS_LIMITS.policy, re: POLICY_RE, pattern: POLICY_PATTERN, redact: true },
+  tagKey: { ...STS_LIMITS.tagKey, re: TAG_RE, pattern: TAG_KEY_PATTERN },
+  tagValue: { ...STS_LIMITS.tagValue, re: TAG_RE, pattern: TAG_VALUE_PATTERN },
+  serialNumber: { ...STS_LIMITS.serialNumber, re: SERIAL_NUMBER_RE, pattern: SERIAL_NUMBER_PATTERN },
+  tokenCode: { ...STS_LIMITS.tokenCode, re: TOKEN_CODE_RE, pattern: TOKEN_CODE_PATTERN, redact: true },
+  externalId: { ...STS_LIMITS.externalId, re: EXTERNAL_ID_RE, pattern: EXTERNAL_ID_PATTERN },
+  webIdentityToken: { ...STS_LIMITS.webIdentityToken, redact: true },
+} as const satisfies Record<string, StringSpec>;
+
 /** A string parameter: absent → undefined (or "must not be null" when required); returns undefined on a violation. */
 function checkString(v: Violations, value: unknown, at: string, spec: StringSpec, required: boolean): string | undefined {
   if (value === undefined || value === null) {
@@ -313,11 +327,11 @@ function checkRoleArn(v: Violations, raw: Record<string, unknown>): string | und
 }
 
 function checkRoleSessionName(v: Violations, raw: Record<string, unknown>): string | undefined {
-  return checkString(v, field(raw, 'RoleSessionName'), 'roleSessionName', { ...STS_LIMITS.roleSessionName, re: NAME_RE, pattern: NAME_PATTERN }, true);
+  return checkString(v, field(raw, 'RoleSessionName'), 'roleSessionName', SPEC.roleSessionName, true);
 }
 
 function checkPolicyText(v: Violations, raw: Record<string, unknown>): string | undefined {
-  return checkString(v, field(raw, 'Policy'), 'policy', { ...STS_LIMITS.policy, re: POLICY_RE, pattern: POLICY_PATTERN, redact: true }, false);
+  return checkString(v, field(raw, 'Policy'), 'policy', SPEC.policy, false);
 }
 
 function checkPolicyArns(v: Violations, raw: Record<string, unknown>): string[] | undefined {
@@ -362,8 +376,8 @@ function checkTags(v: Violations, raw: Record<string, unknown>): SessionTag[] | 
       ok = false;
       return;
     }
-    const key = checkString(v, field(item, 'Key'), `${at}.key`, { ...STS_LIMITS.tagKey, re: TAG_RE, pattern: TAG_KEY_PATTERN }, true);
-    const value = checkString(v, field(item, 'Value'), `${at}.value`, { ...STS_LIMITS.tagValue, re: TAG_RE, pattern: TAG_VALUE_PATTERN }, true);
+    const key = checkString(v, field(item, 'Key'), `${at}.key`, SPEC.tagKey, true);
+    const value = checkString(v, field(item, 'Value'), `${at}.value`, SPEC.tagValue, true);
     if (key !== undefined && /^aws:/i.test(key)) {
       v.add(key, `${at}.key`, 'Member must not start with the reserved prefix aws:');
       ok = false;
@@ -384,7 +398,7 @@ function checkTransitiveTagKeys(v: Violations, raw: Record<string, unknown>): st
   const out: string[] = [];
   let ok = true;
   items.forEach((item, i) => {
-    const key = checkString(v, item, `transitiveTagKeys.${i + 1}.member`, { ...STS_LIMITS.tagKey, re: TAG_RE, pattern: TAG_KEY_PATTERN }, true);
+    const key = checkString(v, item, `transitiveTagKeys.${i + 1}.member`, SPEC.tagKey, true);
     if (key === undefined) ok = false;
     else out.push(key);
   });
@@ -397,7 +411,7 @@ function checkSourceIdentity(v: Violations, raw: Record<string, unknown>): strin
     v.add(value, 'sourceIdentity', 'Member must not start with the reserved prefix aws:');
     return undefined;
   }
-  return checkString(v, value, 'sourceIdentity', { ...STS_LIMITS.sourceIdentity, re: NAME_RE, pattern: NAME_PATTERN }, false);
+  return checkString(v, value, 'sourceIdentity', SPEC.sourceIdentity, false);
 }
 
 function checkMfaParams(v: Violations, raw: Record<string, unknown>): { SerialNumber?: string; TokenCode?: string } {
@@ -405,10 +419,10 @@ function checkMfaParams(v: Violations, raw: Record<string, unknown>): { SerialNu
     v,
     field(raw, 'SerialNumber'),
     'serialNumber',
-    { ...STS_LIMITS.serialNumber, re: SERIAL_NUMBER_RE, pattern: SERIAL_NUMBER_PATTERN },
+    SPEC.serialNumber,
     false,
   );
-  const TokenCode = checkString(v, field(raw, 'TokenCode'), 'tokenCode', { ...STS_LIMITS.tokenCode, re: TOKEN_CODE_RE, pattern: TOKEN_CODE_PATTERN, redact: true }, false);
+  const TokenCode = checkString(v, field(raw, 'TokenCode'), 'tokenCode', SPEC.tokenCode, false);
   return { SerialNumber, TokenCode };
 }
 
@@ -508,7 +522,7 @@ export function parseAssumeRoleInput(raw: unknown): AssumeRoleInput {
   const PolicyArns = checkPolicyArns(v, r);
   const Tags = checkTags(v, r);
   const TransitiveTagKeys = checkTransitiveTagKeys(v, r);
-  const ExternalId = checkString(v, field(r, 'ExternalId'), 'externalId', { ...STS_LIMITS.externalId, re: EXTERNAL_ID_RE, pattern: EXTERNAL_ID_PATTERN }, false);
+  const ExternalId = checkString(v, field(r, 'ExternalId'), 'externalId', SPEC.externalId, false);
   const SourceIdentity = checkSourceIdentity(v, r);
   const mfa = checkMfaParams(v, r);
   v.throwIfAny();
@@ -516,24 +530,23 @@ export function parseAssumeRoleInput(raw: unknown): AssumeRoleInput {
   requireTransitiveKeysTagged(TransitiveTagKeys!, Tags!);
   requireMfaPair(r);
   if (Policy !== undefined) parseSessionPolicy(Policy);
-  return {
-    RoleArn: RoleArn!,
-    RoleSessionName: RoleSessionName!,
-    ...(DurationSeconds !== undefined ? { DurationSeconds } : {}),
-    ...(Policy !== undefined ? { Policy } : {}),
-    PolicyArns: PolicyArns!,
-    Tags: Tags!,
-    TransitiveTagKeys: TransitiveTagKeys!,
-    ...(ExternalId !== undefined ? { ExternalId } : {}),
-    ...(SourceIdentity !== undefined ? { SourceIdentity } : {}),
-    ...(mfa.SerialNumber !== undefined ? { SerialNumber: mfa.SerialNumber, TokenCode: mfa.TokenCode } : {}),
-  };
+  // Optional members set one by one (conditional spreads cost more than the checks above).
+  const out: AssumeRoleInput = { RoleArn: RoleArn!, RoleSessionName: RoleSessionName!, PolicyArns: PolicyArns!, Tags: Tags!, TransitiveTagKeys: TransitiveTagKeys! };
+  if (DurationSeconds !== undefined) out.DurationSeconds = DurationSeconds;
+  if (Policy !== undefined) out.Policy = Policy;
+  if (ExternalId !== undefined) out.ExternalId = ExternalId;
+  if (SourceIdentity !== undefined) out.SourceIdentity = SourceIdentity;
+  if (mfa.SerialNumber !== undefined) {
+    out.SerialNumber = mfa.SerialNumber;
+    out.TokenCode = mfa.TokenCode;
+  }
+  return out;
 }
 
 export function parseGetFederationTokenInput(raw: unknown): GetFederationTokenInput {
   const r = asRecord(raw);
   const v = new Violations();
-  const Name = checkString(v, field(r, 'Name'), 'name', { ...STS_LIMITS.federationName, re: NAME_RE, pattern: NAME_PATTERN }, true);
+  const Name = checkString(v, field(r, 'Name'), 'name', SPEC.federationName, true);
   const DurationSeconds = checkDuration(v, field(r, 'DurationSeconds'), STS_LIMITS.durationSeconds);
   const Policy = checkPolicyText(v, r);
   const PolicyArns = checkPolicyArns(v, r);
@@ -555,7 +568,7 @@ export function parseAssumeRoleWithWebIdentityInput(raw: unknown): AssumeRoleWit
   const v = new Violations();
   const RoleArn = checkRoleArn(v, r);
   const RoleSessionName = checkRoleSessionName(v, r);
-  const WebIdentityToken = checkString(v, field(r, 'WebIdentityToken'), 'webIdentityToken', { ...STS_LIMITS.webIdentityToken, redact: true }, true);
+  const WebIdentityToken = checkString(v, field(r, 'WebIdentityToken'), 'webIdentityToken', SPEC.webIdentityToken, true);
   const DurationSeconds = checkDuration(v, field(r, 'DurationSeconds'), STS_LIMITS.roleDurationSeconds);
   const Policy = checkPolicyText(v, r);
   const PolicyArns = checkPolicyArns(v, r);

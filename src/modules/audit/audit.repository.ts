@@ -1,15 +1,40 @@
 import { Injectable } from '@nestjs/common';
 import type { Tx } from '../../db/prisma.service.js';
+import { columnList, jsonRecordset, type JsonColumn } from '../../db/json-rows.js';
 import type { SqlSession } from '../../db/sql-driver.js';
 import { chainHash, GENESIS_HASH, type ChainedRecord } from './audit-chain.js';
 
 export type NewAuditRecord = Omit<ChainedRecord, 'seq'>;
 
-const EVENT_COLUMNS = [
-  'chain', 'seq', 'time', 'actorArn', 'actorType', 'accessKeyId', 'sessionName', 'sourceIdentity', 'mfa', 'action',
-  'resourceArn', 'outcome', 'errorCode', 'sourceIp', 'userAgent', 'requestId', 'details', 'prevHash', 'hash',
-] as const;
-const EVENT_CASTS: Record<number, string> = { 1: '::bigint', 2: '::timestamptz', 8: '::boolean', 16: '::jsonb' };
+/** audit_events' columns as the inserts send them (one JSON row object per record, keys as named here). */
+const EVENT_COLUMNS: readonly JsonColumn[] = [
+  ['chain', 'text'], ['seq', 'bigint'], ['time', 'timestamptz'], ['actorArn', 'text'], ['actorType', 'text'], ['accessKeyId', 'text'],
+  ['sessionName', 'text'], ['sourceIdentity', 'text'], ['mfa', 'boolean'], ['action', 'text'], ['resourceArn', 'text'], ['outcome', 'text'],
+  ['errorCode', 'text'], ['sourceIp', 'text'], ['userAgent', 'text'], ['requestId', 'text'], ['details', 'jsonb'], ['prevHash', 'text'], ['hash', 'text'],
+];
+
+/** One audit_events row as sent (EVENT_COLUMNS' keys, in their order). */
+interface EventRow {
+  chain: string;
+  seq: string;
+  time: string;
+  actorArn: string | null;
+  actorType: string | null;
+  accessKeyId: string | null;
+  sessionName: string | null;
+  sourceIdentity: string | null;
+  mfa: boolean;
+  action: string;
+  resourceArn: string | null;
+  outcome: string;
+  errorCode: string | null;
+  sourceIp: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+  details: unknown;
+  prevHash: string;
+  hash: string;
+}
 
 /** The audit chain's only writer. */
 @Injectable()
@@ -60,15 +85,14 @@ export class AuditRepository {
       [chains],
     );
     const heads = new Map(rows.map((h) => [h.chain, { seq: BigInt(h.seq), hash: h.hash }]));
-    const { columns, moves } = chainRecords(byChain, heads);
+    const { rows: events, moves } = chainRecords(byChain, heads);
     // The records and the moved heads in one statement (one round trip less while the heads are locked).
-    const n = EVENT_COLUMNS.length;
     await s.query(
       `WITH inserted AS (${insertEvents(1)} RETURNING 1)
        UPDATE "audit_heads" h SET "seq" = v.seq, "hash" = v.hash, "updatedAt" = now()
-         FROM unnest($${n + 1}::text[], $${n + 2}::bigint[], $${n + 3}::text[]) AS v(chain, seq, hash)
+         FROM unnest($2::text[], $3::bigint[], $4::text[]) AS v(chain, seq, hash)
         WHERE h."chain" = v.chain`,
-      [...columns, moves.map((m) => m.chain), moves.map((m) => m.seq.toString()), moves.map((m) => m.hash)],
+      [JSON.stringify(events), moves.map((m) => m.chain), moves.map((m) => m.seq.toString()), moves.map((m) => m.hash)],
     );
     return new Map(moves.map((m) => [m.chain, { seq: m.seq, hash: m.hash }]));
   }
@@ -95,34 +119,32 @@ export class AuditRepository {
    * would miss a head that a pipelined batch has just moved).
    */
   prepareOnHeads(byChain: Map<string, NewAuditRecord[]>, expected: Map<string, ChainHead>): PreparedAppend {
-    const { columns, moves } = chainRecords(byChain, expected);
+    const { rows: events, moves } = chainRecords(byChain, expected);
     const heads = new Map(moves.map((m) => [m.chain, { seq: m.seq, hash: m.hash }]));
-    const n = EVENT_COLUMNS.length;
     const same = 'h."seq" = v.from_seq AND h."hash" = v.from_hash';
     return {
       heads,
       run: async (s, extra, only) => {
         // A subset of the chains (a run again after a pipelined predecessor committed): the same records, filtered.
-        const keep = only ? columns[0]!.map((c) => only.has(c as string)) : null;
-        const cols = keep ? columns.map((col) => col.filter((_, i) => keep[i])) : columns;
+        const ev = only ? events.filter((e) => only.has(e.chain)) : events;
         const mv = only ? moves.filter((m) => only.has(m.chain)) : moves;
         if (!mv.length) return new Set();
-        const more = extra?.(n + 6) ?? { ctes: [], params: [] };
+        const more = extra?.(7) ?? { ctes: [], params: [] };
         const rows = await s.query<{ chain: string }>(
-          `WITH lk AS (SELECT "chain" FROM "audit_heads" WHERE "chain" = ANY($${n + 1}::text[]) ORDER BY "chain" FOR UPDATE),
+          `WITH lk AS (SELECT "chain" FROM "audit_heads" WHERE "chain" = ANY($2::text[]) ORDER BY "chain" FOR UPDATE),
            mv AS (
              UPDATE "audit_heads" h SET
                "seq" = CASE WHEN ${same} THEN v.seq ELSE h."seq" END,
                "hash" = CASE WHEN ${same} THEN v.hash ELSE h."hash" END,
                "updatedAt" = CASE WHEN ${same} THEN now() ELSE h."updatedAt" END
-               FROM unnest($${n + 1}::text[], $${n + 2}::bigint[], $${n + 3}::text[], $${n + 4}::bigint[], $${n + 5}::text[]) AS v(chain, from_seq, from_hash, seq, hash)
+               FROM unnest($2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::text[]) AS v(chain, from_seq, from_hash, seq, hash)
               WHERE h."chain" = v.chain AND (SELECT count(*) FROM lk) >= 0
               RETURNING h."chain", h."seq" = v.seq AND h."hash" = v.hash AS moved),
            ok AS (SELECT "chain" FROM mv WHERE moved),
            ev AS (${insertEvents(1)} WHERE t."chain" IN (SELECT "chain" FROM ok))${more.ctes.map((c) => `,\n           ${c}`).join('')}
            SELECT "chain" FROM ok`,
           [
-            ...cols,
+            JSON.stringify(ev),
             mv.map((m) => m.chain),
             mv.map((m) => m.fromSeq.toString()),
             mv.map((m) => m.fromHash),
@@ -130,6 +152,7 @@ export class AuditRepository {
             mv.map((m) => m.hash),
             ...more.params,
           ],
+          { prepare: true },
         );
         return new Set(rows.map((r) => r.chain));
       },
@@ -163,18 +186,17 @@ interface HeadMove {
   hash: string;
 }
 
-/** `INSERT INTO audit_events … SELECT … FROM unnest($first…)  AS t(…)`: one array parameter per column. */
-function insertEvents(first: number): string {
-  return `INSERT INTO "audit_events" (${EVENT_COLUMNS.map((c) => `"${c}"`).join(',')})
-         SELECT ${EVENT_COLUMNS.map((c, i) => `t."${c}"${EVENT_CASTS[i] ?? ''}`).join(',')}
-         FROM unnest(${EVENT_COLUMNS.map((_, i) => `$${first + i}::text[]`).join(',')}) AS t(${EVENT_COLUMNS.map((c) => `"${c}"`).join(',')})`;
+/** `INSERT INTO audit_events … SELECT … FROM json_to_recordset($param) AS t(…)`: the records as one JSON array of EventRow. */
+function insertEvents(param: number): string {
+  return `INSERT INTO "audit_events" (${columnList(EVENT_COLUMNS)})
+         SELECT ${columnList(EVENT_COLUMNS, 't.')}
+         FROM ${jsonRecordset(param, EVENT_COLUMNS)}`;
 }
 
-/** Chains the records onto the given heads (sorted by chain): the insert's columns and each chain's move. */
-function chainRecords(byChain: Map<string, NewAuditRecord[]>, heads: Map<string, ChainHead>): { columns: unknown[][]; moves: HeadMove[] } {
+/** Chains the records onto the given heads (sorted by chain): the rows to insert and each chain's move. */
+function chainRecords(byChain: Map<string, NewAuditRecord[]>, heads: Map<string, ChainHead>): { rows: EventRow[]; moves: HeadMove[] } {
   const chains = [...byChain.keys()].filter((c) => byChain.get(c)!.length).sort();
-  // One array parameter per column (unnest): a small statement whatever the batch size.
-  const columns: unknown[][] = EVENT_COLUMNS.map(() => []);
+  const rows: EventRow[] = [];
   const moves: HeadMove[] = [];
   for (const chain of chains) {
     const head = heads.get(chain);
@@ -183,16 +205,16 @@ function chainRecords(byChain: Map<string, NewAuditRecord[]>, heads: Map<string,
     let prev = head.hash;
     for (const rec of byChain.get(chain)!) {
       seq += 1n;
-      const hash = chainHash(prev, { ...rec, chain, seq });
-      const values = [
-        chain, seq.toString(), rec.time.toISOString(), rec.actorArn, rec.actorType, rec.accessKeyId, rec.sessionName, rec.sourceIdentity, String(rec.mfa), rec.action,
-        rec.resourceArn, rec.outcome, rec.errorCode, rec.sourceIp, rec.userAgent, rec.requestId,
-        rec.details === null || rec.details === undefined ? null : JSON.stringify(rec.details), prev, hash,
-      ];
-      for (let i = 0; i < values.length; i++) columns[i]!.push(values[i]);
+      const time = rec.time.toISOString();
+      const hash = chainHash(prev, { ...rec, chain, seq, timeIso: time });
+      rows.push({
+        chain, seq: seq.toString(), time, actorArn: rec.actorArn, actorType: rec.actorType, accessKeyId: rec.accessKeyId, sessionName: rec.sessionName,
+        sourceIdentity: rec.sourceIdentity, mfa: rec.mfa, action: rec.action, resourceArn: rec.resourceArn, outcome: rec.outcome, errorCode: rec.errorCode,
+        sourceIp: rec.sourceIp, userAgent: rec.userAgent, requestId: rec.requestId, details: rec.details ?? null, prevHash: prev, hash,
+      });
       prev = hash;
     }
     moves.push({ chain, fromSeq: head.seq, fromHash: head.hash, seq, hash: prev });
   }
-  return { columns, moves };
+  return { rows, moves };
 }

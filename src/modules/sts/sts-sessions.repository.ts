@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma, type StsSession } from '../../generated/prisma/client.js';
 import { PrismaService, type Db, type Tx } from '../../db/prisma.service.js';
+import { columnList, jsonRecordset, type JsonColumn } from '../../db/json-rows.js';
 import type { SqlSession } from '../../db/sql-driver.js';
 
 export type StsSessionRow = StsSession;
@@ -26,13 +27,15 @@ export interface RevokedSession {
   roleId: string | null;
 }
 
-const SESSION_COLUMNS = [
-  'accessKeyId', 'accountId', 'type', 'issuer', 'arn', 'callerArn', 'sourceArn', 'parentAccessKeyId', 'principalId', 'roleId',
-  'sessionName', 'sourceIdentity', 'tags', 'sessionPolicy', 'policyArns', 'mfaAuthenticatedAt',
-  'secretCiphertext', 'tokenHash', 'upstreamRequestId', 'containerTokenId', 'issuedAt', 'expiresAt',
-] as const;
-/** Casts by column position (JSON, uuid, timestamps). */
-const CASTS: Record<number, string> = { 12: '::jsonb', 14: '::jsonb', 15: '::timestamptz', 19: '::uuid', 20: '::timestamptz', 21: '::timestamptz' };
+/** sts_sessions' columns as the inserts send them (one JSON row object per session, keys as named here). */
+const SESSION_COLUMNS: readonly JsonColumn[] = [
+  ['accessKeyId', 'text'], ['accountId', 'text'], ['type', 'text'], ['issuer', 'text'], ['arn', 'text'], ['callerArn', 'text'], ['sourceArn', 'text'],
+  ['parentAccessKeyId', 'text'], ['principalId', 'text'], ['roleId', 'text'], ['sessionName', 'text'], ['sourceIdentity', 'text'], ['tags', 'jsonb'],
+  ['sessionPolicy', 'text'], ['policyArns', 'jsonb'], ['mfaAuthenticatedAt', 'timestamptz'], ['secretCiphertext', 'text'], ['tokenHash', 'text'],
+  ['upstreamRequestId', 'text'], ['containerTokenId', 'uuid'], ['issuedAt', 'timestamptz'], ['expiresAt', 'timestamptz'],
+];
+/** The same with the audit chain each row belongs to (the group commit writes a row only if its chain's records were written). */
+const SESSION_COLUMNS_CHAINED: readonly JsonColumn[] = [...SESSION_COLUMNS, ['auditChain', 'text']];
 
 /** Temporary credentials issued through STS. */
 @Injectable()
@@ -57,8 +60,8 @@ export class StsSessionsRepository {
    * (`chains[i]`) is in the statement's `ok` CTE are written.
    */
   insertCte(name: string, rows: NewStsSession[], chains: string[], firstParam: number, skipDuplicates = false): { cte: string; params: unknown[] } {
-    const { sql, params } = insertSql(rows, firstParam, skipDuplicates, `$${firstParam + SESSION_COLUMNS.length}::text[]`);
-    return { cte: `${name} AS (${sql})`, params: [...params, chains] };
+    const { sql, params } = insertSql(rows, firstParam, skipDuplicates, chains);
+    return { cte: `${name} AS (${sql})`, params };
   }
 
   /**
@@ -123,27 +126,23 @@ export class StsSessionsRepository {
 }
 
 /**
- * `INSERT INTO sts_sessions … SELECT … FROM unnest(…)`: one array parameter per
- * column, so the statement text and its parameter count stay the same whatever
- * the batch size (the server parses a small statement every time). With
- * `chainParam`, an extra array names each row's audit chain and only rows of
- * chains in the CTE `ok` are inserted.
+ * `INSERT INTO sts_sessions … SELECT … FROM json_to_recordset($first)`: the
+ * rows as one JSON parameter, so the statement text stays the same whatever
+ * the batch size. With `chains` (each row's audit chain), only rows of chains
+ * in the CTE `ok` are inserted.
  */
-function insertSql(rows: NewStsSession[], first: number, skipDuplicates: boolean, chainParam?: string): { sql: string; params: unknown[][] } {
-  const columns: unknown[][] = SESSION_COLUMNS.map(() => []);
-  for (const r of rows) {
-    const values = [
-      r.accessKeyId, r.accountId, r.type, r.issuer, r.arn, r.callerArn, r.sourceArn, r.parentAccessKeyId, r.principalId, r.roleId,
-      r.sessionName, r.sourceIdentity, JSON.stringify(r.tags), r.sessionPolicy, JSON.stringify(r.policyArns), r.mfaAuthenticatedAt?.toISOString() ?? null,
-      r.secretCiphertext, r.tokenHash, r.upstreamRequestId, r.containerTokenId, r.issuedAt.toISOString(), r.expiresAt.toISOString(),
-    ];
-    for (let i = 0; i < values.length; i++) columns[i]!.push(values[i]);
-  }
-  const names = SESSION_COLUMNS.map((c) => `"${c}"`);
-  const sql = `INSERT INTO "sts_sessions" (${names.join(',')})
-       SELECT ${SESSION_COLUMNS.map((c, i) => `t."${c}"${CASTS[i] ?? ''}`).join(',')}
-       FROM unnest(${SESSION_COLUMNS.map((_, i) => `$${first + i}::text[]`).join(',')}${chainParam ? `, ${chainParam}` : ''}) AS t(${names.join(',')}${chainParam ? ', "auditChain"' : ''})${
-         chainParam ? ' WHERE t."auditChain" IN (SELECT "chain" FROM ok)' : ''
-       }${skipDuplicates ? ' ON CONFLICT ("accessKeyId") DO NOTHING' : ''}`;
-  return { sql, params: columns };
+function insertSql(rows: NewStsSession[], first: number, skipDuplicates: boolean, chains?: string[]): { sql: string; params: unknown[] } {
+  const out = rows.map((r, i) => ({
+    accessKeyId: r.accessKeyId, accountId: r.accountId, type: r.type, issuer: r.issuer, arn: r.arn, callerArn: r.callerArn, sourceArn: r.sourceArn,
+    parentAccessKeyId: r.parentAccessKeyId, principalId: r.principalId, roleId: r.roleId, sessionName: r.sessionName, sourceIdentity: r.sourceIdentity,
+    tags: r.tags, sessionPolicy: r.sessionPolicy, policyArns: r.policyArns, mfaAuthenticatedAt: r.mfaAuthenticatedAt?.toISOString() ?? null,
+    secretCiphertext: r.secretCiphertext, tokenHash: r.tokenHash, upstreamRequestId: r.upstreamRequestId, containerTokenId: r.containerTokenId,
+    issuedAt: r.issuedAt.toISOString(), expiresAt: r.expiresAt.toISOString(), auditChain: chains?.[i] ?? null,
+  }));
+  const sql = `INSERT INTO "sts_sessions" (${columnList(SESSION_COLUMNS)})
+       SELECT ${columnList(SESSION_COLUMNS, 't.')}
+       FROM ${jsonRecordset(first, chains ? SESSION_COLUMNS_CHAINED : SESSION_COLUMNS)}${chains ? ' WHERE t."auditChain" IN (SELECT "chain" FROM ok)' : ''}${
+         skipDuplicates ? ' ON CONFLICT ("accessKeyId") DO NOTHING' : ''
+       }`;
+  return { sql, params: [JSON.stringify(out)] };
 }
