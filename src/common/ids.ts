@@ -1,7 +1,7 @@
 /**
  * Identifier and secret generation. All randomness comes from node:crypto (CSPRNG); no sequences.
  */
-import { createHash, randomBytes, randomFillSync, randomInt } from 'node:crypto';
+import { hash, randomBytes, randomFillSync, randomInt } from 'node:crypto';
 
 const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
@@ -80,5 +80,6 @@ export function newOpaqueToken(prefix: string, bytes: number = 32): string {
 
 /** Lower-case hex SHA-256 (strings hashed as UTF-8). */
 export function sha256Hex(s: string | Buffer): string {
-  return createHash('sha256').update(typeof s === 'string' ? Buffer.from(s, 'utf8') : s).digest('hex');
+  // One-shot (no Hash object per call): this runs for every issued session token and every token lookup.
+  return hash('sha256', s, 'hex');
 }

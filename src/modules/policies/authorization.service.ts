@@ -47,10 +47,15 @@ export class AuthorizationService {
    * resource is in: for STS, where a cross-account AssumeRole needs the
    * caller's account to allow it and the role's trust policy to agree.
    */
-  async identityAllows(auth: AuthContext, action: string, resource: string, client?: ClientInfo, extraKeys: Record<string, ConditionValue> = {}): Promise<boolean> {
+  identityAllows(auth: AuthContext, action: string, resource: string, client?: ClientInfo, extraKeys: Record<string, ConditionValue> = {}): Promise<boolean> {
+    return this.identityAllowsWith(auth, action, resource, Object.assign(this.conditionKeys(auth, client), extraKeys));
+  }
+
+  /** The same with the request's complete condition keys (`conditionKeys` plus the request's own), built once by a caller that needs them twice. */
+  async identityAllowsWith(auth: AuthContext, action: string, resource: string, keys: Record<string, ConditionValue>): Promise<boolean> {
     if (auth.method === 'operator-token' || !auth.accountId) return false;
     if (sessionCannot(auth, action)) return false;
-    const ctx: RequestContext = { action, resource, keys: { ...this.conditionKeys(auth, client), ...extraKeys } };
+    const ctx: RequestContext = { action, resource, keys };
     const identity = await this.identityPolicies(auth);
     if (isAllowed(identity, ctx, auth.sessionPolicies)) return true;
     return this.impliedChangePassword(auth, action, resource, identity, ctx);

@@ -184,7 +184,7 @@ export class StsService {
       }
       const sourceIdentity = input.SourceIdentity ?? inherited;
 
-      // What this request adds to the caller's condition keys (identityAllows adds those itself).
+      // What this request adds to the caller's condition keys.
       const requestKeys: Record<string, ConditionValue> = {
         'aws:MultiFactorAuthPresent': mfaAt !== null,
         'sts:RoleSessionName': input.RoleSessionName,
@@ -193,15 +193,17 @@ export class StsService {
         ...requestTagKeys(input.Tags),
       };
       if (mfaAt) requestKeys['aws:MultiFactorAuthAge'] = Math.floor((Date.now() - mfaAt.getTime()) / 1000);
+      // The caller's condition keys and this request's, built once for both checks.
+      const keys = Object.assign(this.authz.conditionKeys(auth, client), requestKeys);
 
       // The caller's own account must allow it (root may do anything in its account)…
-      if (auth.principal.kind !== 'Root' && !(await this.authz.identityAllows(auth, 'sts:AssumeRole', role.arn, client, requestKeys))) {
+      if (auth.principal.kind !== 'Root' && !(await this.authz.identityAllowsWith(auth, 'sts:AssumeRole', role.arn, keys))) {
         throw denied('sts:AssumeRole', role.arn, auth.principal.arn);
       }
       // …and the role's trust policy must name it.
       const trustActions = ['sts:AssumeRole', ...(input.Tags.length ? ['sts:TagSession'] : []), ...(input.SourceIdentity ? ['sts:SetSourceIdentity'] : [])];
       const principals = auth.session?.roleArn ? [auth.session.roleArn, auth.principal.arn] : [auth.principal.arn];
-      if (!this.trusts(role, trustActions, 'AWS', principals, { ...this.authz.conditionKeys(auth, client), ...requestKeys })) throw denied('sts:AssumeRole', role.arn, auth.principal.arn);
+      if (!this.trusts(role, trustActions, 'AWS', principals, keys)) throw denied('sts:AssumeRole', role.arn, auth.principal.arn);
 
       const chained = auth.session?.type === 'AssumedRole';
       const durationSeconds = chained
@@ -223,7 +225,7 @@ export class StsService {
         sourceArn: auth.session?.sourceArn ?? auth.principal.arn,
         parentAccessKeyId: auth.session ? (auth.accessKeyId ?? null) : null,
         containerTokenId: opts.containerTokenId,
-        actor: { ...actorOf(auth), sourceIdentity: auth.session?.sourceIdentity },
+        actor: actorOf(auth),
         action: 'sts:AssumeRole',
         details: { chained, ...(opts.containerTokenId ? { containerTokenId: opts.containerTokenId } : {}) },
         client,
@@ -324,7 +326,9 @@ export class StsService {
   private async issueRoleSession(r: RoleSessionRequest): Promise<AssumeRoleResult> {
     const packed = packedPolicySize({ Policy: r.policy, PolicyArns: r.policyArns, Tags: r.tags });
     const arn = assumedRoleArn(r.role.accountId, r.role.name, r.sessionName);
-    const common = {
+    // Built as literals (no `{ ...x, more }`: on this V8 each property after a spread costs ~0.7 µs).
+    const fields = (sessionArn: string): SessionFields => ({
+      arn: sessionArn,
       accountId: r.role.accountId,
       type: 'AssumedRole' as const,
       callerArn: r.callerArn,
@@ -340,15 +344,15 @@ export class StsService {
       mfaAt: r.mfaAt,
       durationSeconds: r.durationSeconds,
       containerTokenId: r.containerTokenId,
-    };
-    const details = { ...r.details, durationSeconds: r.durationSeconds, packedPolicySize: packed };
+    });
+    const details = Object.assign({}, r.details, { durationSeconds: r.durationSeconds, packedPolicySize: packed });
     if (r.role.awsRoleArn) {
       const up = await this.callUpstream(r);
       const row = sessionRow(
-        { ...common, arn: up.assumedRoleUser.arn },
+        fields(up.assumedRoleUser.arn),
         { accessKeyId: up.accessKeyId, issuer: 'aws', secretCiphertext: null, tokenHash: null, upstreamRequestId: up.requestId ?? null, issuedAt: new Date(), expiresAt: up.expiration },
       );
-      await this.persist({ row, audit: this.issuedRecordFor(r.actor, r.action, r.role.arn, r.client, row, { ...details, reused: up.reused }) });
+      await this.persist({ row, audit: this.issuedRecordFor(r.actor, r.action, r.role.arn, r.client, row, Object.assign(details, { reused: up.reused })) });
       return {
         Credentials: { AccessKeyId: up.accessKeyId, SecretAccessKey: up.secretAccessKey, SessionToken: up.sessionToken, Expiration: up.expiration },
         AssumedRoleUser: up.assumedRoleUser.arn ? { Arn: up.assumedRoleUser.arn, AssumedRoleId: up.assumedRoleUser.assumedRoleId } : { Arn: arn, AssumedRoleId: `${r.role.id}:${r.sessionName}` },
@@ -356,7 +360,7 @@ export class StsService {
         ...(r.sourceIdentity ? { SourceIdentity: r.sourceIdentity } : {}),
       };
     }
-    const { credentials, row } = this.mintLocal({ ...common, arn });
+    const { credentials, row } = this.mintLocal(fields(arn));
     await this.persist({ row, audit: this.issuedRecordFor(r.actor, r.action, r.role.arn, r.client, row, details) });
     return {
       Credentials: credentials,
@@ -425,7 +429,7 @@ export class StsService {
   }
 
   private issuedRecord(auth: AuthContext, action: string, resourceArn: string, client: ClientInfo, row: NewStsSession, details: Record<string, unknown>): AuditEntry {
-    return this.issuedRecordFor({ ...actorOf(auth), sourceIdentity: auth.session?.sourceIdentity }, action, resourceArn, client, row, details);
+    return this.issuedRecordFor(actorOf(auth), action, resourceArn, client, row, details);
   }
 
   /** What an issuance record says: never the secret or the token; the session policy only as a hash. */
@@ -437,8 +441,8 @@ export class StsService {
       actor,
       resourceArn,
       client,
-      details: {
-        ...details,
+      // Object.assign, not `{ ...details, … }` (slow on this V8, see issueRoleSession); these fields win over the caller's.
+      details: Object.assign({}, details, {
         issuedAccessKeyId: row.accessKeyId,
         sessionArn: row.arn,
         sessionName: row.sessionName,
@@ -450,7 +454,7 @@ export class StsService {
         issuer: row.issuer,
         upstreamRequestId: row.upstreamRequestId,
         mfa: row.mfaAuthenticatedAt !== null,
-      },
+      }),
     };
   }
 
@@ -509,7 +513,7 @@ export class StsService {
           action,
           outcome: 'denied',
           errorCode: e.code,
-          actor: { ...actorOf(auth), sourceIdentity: auth.session?.sourceIdentity },
+          actor: actorOf(auth),
           resourceArn,
           client,
           details: { reason: e.message.slice(0, 300) },
