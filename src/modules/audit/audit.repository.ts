@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Tx } from '../../db/prisma.service.js';
 import { columnList, jsonRecordset, type JsonColumn } from '../../db/json-rows.js';
 import type { SqlSession } from '../../db/sql-driver.js';
-import { chainHash, GENESIS_HASH, type ChainedRecord } from './audit-chain.js';
+import { chainHash, GENESIS_HASH, type ChainedRecord, type StoredRecord } from './audit-chain.js';
 
 export type NewAuditRecord = Omit<ChainedRecord, 'seq'>;
 
@@ -13,28 +13,8 @@ const EVENT_COLUMNS: readonly JsonColumn[] = [
   ['errorCode', 'text'], ['sourceIp', 'text'], ['userAgent', 'text'], ['requestId', 'text'], ['details', 'jsonb'], ['prevHash', 'text'], ['hash', 'text'],
 ];
 
-/** One audit_events row as sent (EVENT_COLUMNS' keys, in their order). */
-interface EventRow {
-  chain: string;
-  seq: string;
-  time: string;
-  actorArn: string | null;
-  actorType: string | null;
-  accessKeyId: string | null;
-  sessionName: string | null;
-  sourceIdentity: string | null;
-  mfa: boolean;
-  action: string;
-  resourceArn: string | null;
-  outcome: string;
-  errorCode: string | null;
-  sourceIp: string | null;
-  userAgent: string | null;
-  requestId: string | null;
-  details: unknown;
-  prevHash: string;
-  hash: string;
-}
+/** One audit_events row as sent: a stored record with its sequence number and time as text (EVENT_COLUMNS' keys). */
+type EventRow = Omit<StoredRecord, 'seq' | 'time'> & { seq: string; time: string };
 
 /** The audit chain's only writer. */
 @Injectable()
