@@ -1,9 +1,4 @@
-import * as nodeCrypto from 'node:crypto';
-
-const { createHash } = nodeCrypto;
-/** One-shot SHA-256 (crypto.hash, Node ≥ 20.12) when there is one: cheaper than a Hash object per record. */
-const oneShot = (nodeCrypto as { hash?: (alg: string, data: string, enc: 'hex') => string }).hash;
-const sha256Hex = oneShot ? (s: string) => oneShot('sha256', s, 'hex') : (s: string) => createHash('sha256').update(s).digest('hex');
+import { sha256Hex } from '../ids.js';
 
 /** The previous hash of a chain's first record. */
 export const GENESIS_HASH = '0'.repeat(64);

@@ -154,11 +154,9 @@ export class PoliciesRepository {
     const groups = userIds.length
       ? await this.prisma.groupMembership.findMany({ where: { accountId: { in: accountIds }, userId: { in: userIds } }, select: { accountId: true, userId: true, groupId: true } })
       : [];
+    // Rows indexed once by their owner (account, type, id): a refresh batch can hold thousands of principals.
     const owner = (accountId: string, type: PrincipalType, id: string) => `${accountId}|${type}|${id}`;
-    const ownersOf = principals.map((p) => [
-      owner(p.accountId, p.kind, p.id),
-      ...(p.kind === 'USER' ? groups.filter((g) => g.accountId === p.accountId && g.userId === p.id).map((g) => owner(p.accountId, 'GROUP', g.groupId)) : []),
-    ]);
+    const groupsOf = byKey(groups, (g) => owner(g.accountId, 'USER', g.userId), (g) => owner(g.accountId, 'GROUP', g.groupId));
     const ownerIds = [...new Set([...principals.map((p) => p.id), ...groups.map((g) => g.groupId)])];
     const where = { accountId: { in: accountIds }, principalId: { in: ownerIds } };
     const [attached, inline] = await Promise.all([
@@ -169,14 +167,31 @@ export class PoliciesRepository {
     const customer = customerArns.length
       ? await this.prisma.policy.findMany({ where: { accountId: { in: accountIds }, arn: { in: customerArns } }, select: { accountId: true, arn: true, document: true } })
       : [];
-    return principals.map((p, i) => {
-      const mine = new Set(ownersOf[i]);
-      const arns = [...new Set(attached.filter((a) => mine.has(owner(a.accountId, a.principalType, a.principalId))).map((a) => a.policyArn))];
-      return {
-        arns,
-        inline: inline.filter((d) => mine.has(owner(d.accountId, d.principalType, d.principalId))).map((d) => d.document),
-        customer: new Map(customer.filter((c) => c.accountId === p.accountId && arns.includes(c.arn)).map((c) => [c.arn, c.document])),
-      };
+    const arnsOf = byKey(attached, (a) => owner(a.accountId, a.principalType, a.principalId), (a) => a.policyArn);
+    const inlineOf = byKey(inline, (d) => owner(d.accountId, d.principalType, d.principalId), (d) => d.document);
+    const customerDoc = new Map(customer.map((c) => [`${c.accountId}|${c.arn}`, c.document]));
+    return principals.map((p) => {
+      const self = owner(p.accountId, p.kind, p.id);
+      const owners = [self, ...(groupsOf.get(self) ?? [])];
+      const arns = [...new Set(owners.flatMap((o) => arnsOf.get(o) ?? []))];
+      const customerOfP = new Map<string, string>();
+      for (const arn of arns) {
+        const doc = customerDoc.get(`${p.accountId}|${arn}`);
+        if (doc !== undefined) customerOfP.set(arn, doc);
+      }
+      return { arns, inline: owners.flatMap((o) => inlineOf.get(o) ?? []), customer: customerOfP };
     });
   }
+}
+
+/** `rows` grouped by `key`, each group's values in row order. */
+function byKey<R, V>(rows: R[], key: (r: R) => string, value: (r: R) => V): Map<string, V[]> {
+  const out = new Map<string, V[]>();
+  for (const r of rows) {
+    const k = key(r);
+    const list = out.get(k);
+    if (list) list.push(value(r));
+    else out.set(k, [value(r)]);
+  }
+  return out;
 }
