@@ -1,16 +1,31 @@
 /**
- * Shared by the benchmarks: servers pinned to CPU 0, the load generator (wrk
- * when installed, else autocannon) pinned to CPU 1, medians of several runs.
+ * Shared by the benchmarks: servers pinned to CPU 0, the load generator pinned to CPU 1, medians of
+ * several runs.
+ *
+ * Load generators, first available: h2load (Debian package nghttp2-client) for one fixed request,
+ * wrk for a set of requests (h2load replays one), else autocannon (JS, which saturates well below a bare
+ * Fastify route, so it understates the fast targets). Latency percentiles come from h2load's
+ * per-request log: on this machine, with the server saturated, wrk 4.1's p99 was 5–15× the p99 of the
+ * same run read off a loopback packet capture (request's first packet to response's last), while
+ * h2load's log agreed with the capture within 5% (docs/benchmarks.md).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 
 export const DURATION = Number(process.env.BENCH_SECONDS ?? 8);
 export const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 export const CONNECTIONS = (process.env.BENCH_CONNS ?? '1,16,64').split(',').map(Number);
+/** Seconds of unreported load on each server before its first measurement (BENCH_WARMUP). */
+export const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 export const hasTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 export const hasWrk = spawnSync('wrk', ['--version']).error === undefined;
+export const hasH2load = spawnSync('h2load', ['--version']).error === undefined;
+
+export type LoadTool = 'h2load' | 'wrk' | 'autocannon';
+/** The generator that replays a set of different requests (h2load sends one). */
+export const MULTI_TOOL: LoadTool = hasWrk ? 'wrk' : 'autocannon';
+export const toolFor = (reqs: BenchRequest[]): LoadTool => (reqs.length === 1 && hasH2load ? 'h2load' : MULTI_TOOL);
 
 /** Starts a server pinned to CPU 0 and waits until `readyUrl` answers. */
 export async function startServer(cmd: string, args: string[], env: Record<string, string>, readyUrl: string, quiet = false): Promise<ChildProcess> {
@@ -67,6 +82,7 @@ export async function newAccount(base: string, operatorToken: string): Promise<{
 }
 
 export interface LoadResult {
+  tool?: LoadTool;
   /** What went wrong, when something did (non-2xx count, wrk's socket error line). */
   problem?: string;
   rps: number;
@@ -105,13 +121,47 @@ function wrkScript(reqs: BenchRequest[]): string {
   return `local reqs = {}\ninit = function(args)\n${entries.map((e) => `  table.insert(reqs, ${e})`).join('\n')}\nend\nlocal i = 0\nrequest = function()\n  i = i + 1\n  return reqs[(i % #reqs) + 1]\nend\n`;
 }
 
-export async function load(base: string, connections: number, reqs: BenchRequest[]): Promise<LoadResult> {
-  if (hasWrk) {
+/** Runs a load generator on CPU 1; one that has not finished `limitSeconds` in is killed and the run fails. */
+function onCpu1(cmd: string, args: string[], limitSeconds: number): string {
+  const r = spawnSync(hasTaskset ? 'taskset' : cmd, hasTaskset ? ['-c', '1', cmd, ...args] : args, { encoding: 'utf8', timeout: limitSeconds * 1000 });
+  if (r.error || r.signal) throw new Error(`${cmd} did not finish: ${r.error?.message ?? r.signal}`);
+  return r.stdout;
+}
+
+/** Percentile `q` (0–1) of sorted values. */
+const pct = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+
+/** h2load over HTTP/1.1, one request per connection at a time; percentiles from its per-request log. */
+function h2load(base: string, connections: number, req: BenchRequest, seconds: number): LoadResult {
+  const tmp = `/tmp/cb-bench-${process.pid}`;
+  // -N: a peer that ends its responses by closing the connection (moto's Werkzeug) would otherwise keep
+  // h2load waiting at the end of the run.
+  const args = ['--h1', '-t', '1', '-c', String(connections), '-D', String(seconds), '-N', '2', `--log-file=${tmp}.log`];
+  for (const [k, v] of Object.entries(req.headers)) if (k.toLowerCase() !== 'host') args.push('-H', `${k}: ${v}`);
+  if (req.body !== undefined) {
+    writeFileSync(`${tmp}.body`, req.body);
+    args.push('-d', `${tmp}.body`);
+  }
+  if (req.method !== (req.body === undefined ? 'GET' : 'POST')) throw new Error(`h2load sends GET, or POST with a body: not ${req.method}`);
+  args.push(`${base}${req.path}`);
+  rmSync(`${tmp}.log`, { force: true });
+  const out = onCpu1('h2load', args, seconds + 30);
+  // Each line: start time (µs since the epoch), status, time to the end of the response (µs).
+  const lines = readFileSync(`${tmp}.log`, 'utf8').split('\n').filter(Boolean).map((l) => l.split('\t'));
+  const ms = lines.map((f) => Number(f[2]) / 1000).sort((a, b) => a - b);
+  const non2xx = lines.filter((f) => !f[1]!.startsWith('2')).length;
+  const failed = Number(/(\d+) failed, (\d+) errored, (\d+) timeout/.exec(out)?.slice(1).reduce((a, b) => a + Number(b), 0) ?? 0);
+  const elapsed = Number(/finished in ([\d.]+)s/.exec(out)?.[1]);
+  return { tool: 'h2load', rps: lines.length / elapsed, p50: pct(ms, 0.5), p99: pct(ms, 0.99), requests: lines.length, errors: non2xx + failed, problem: `${non2xx} non-2xx, ${failed} failed` };
+}
+
+export async function load(base: string, connections: number, reqs: BenchRequest[], seconds = DURATION, tool = toolFor(reqs)): Promise<LoadResult> {
+  if (tool === 'h2load') return h2load(base, connections, reqs[0]!, seconds);
+  if (tool === 'wrk') {
     const script = `/tmp/cb-bench-${process.pid}.lua`;
     writeFileSync(script, wrkScript(reqs));
-    const args = ['-t', '1', '-c', String(connections), '-d', `${DURATION}s`, '--timeout', '10s', '--latency', '-s', script, base];
-    const r = spawnSync(hasTaskset ? 'taskset' : 'wrk', hasTaskset ? ['-c', '1', 'wrk', ...args] : args, { encoding: 'utf8' });
-    const out = r.stdout;
+    const args = ['-t', '1', '-c', String(connections), '-d', `${seconds}s`, '--timeout', '10s', '--latency', '-s', script, base];
+    const out = onCpu1('wrk', args, seconds + 30);
     const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
     const p50 = wrkMs(/\s50%\s+(\S+)/.exec(out)?.[1] ?? '');
     const p99 = wrkMs(/\s99%\s+(\S+)/.exec(out)?.[1] ?? '');
@@ -119,26 +169,36 @@ export async function load(base: string, connections: number, reqs: BenchRequest
     const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
     const sockErr = /Socket errors:.*/.exec(out)?.[0];
     const sockBad = sockErr && !/connect 0, read 0, write 0, timeout 0/.test(sockErr);
-    return { rps, p50, p99, requests, errors: non2xx + (sockBad ? 1 : 0), problem: `${non2xx} non-2xx${sockBad ? `; ${sockErr}` : ''}` };
+    return { tool, rps, p50, p99, requests, errors: non2xx + (sockBad ? 1 : 0), problem: `${non2xx} non-2xx${sockBad ? `; ${sockErr}` : ''}` };
   }
   const r = await autocannon({
     url: base,
     connections,
-    duration: DURATION,
+    duration: seconds,
     requests: reqs.map((q) => ({ method: q.method as 'GET', path: q.path, headers: q.headers, body: q.body })),
   });
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.non2xx + r.errors, requests: r.requests.total };
+  return { tool: 'autocannon', rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.non2xx + r.errors, requests: r.requests.total };
 }
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-/** Runs `RUNS` loads and returns the medians. */
-export async function measure(base: string, connections: number, reqs: BenchRequest[], label: string): Promise<LoadResult> {
+const warmed = new Set<string>();
+
+/**
+ * Runs `RUNS` loads and returns the medians. A server's first measurement is preceded by WARMUP seconds
+ * of the same load, not reported: the figures are the steady state, not the JIT compiling the hot path
+ * (without it the first run of a fresh process had several times the p99 of the next).
+ */
+export async function measure(base: string, connections: number, reqs: BenchRequest[], label: string, tool = toolFor(reqs)): Promise<LoadResult> {
+  if (WARMUP > 0 && !warmed.has(base)) {
+    warmed.add(base);
+    await load(base, connections, reqs, WARMUP, tool);
+  }
   const runs: LoadResult[] = [];
   for (let i = 0; i < RUNS; i++) {
-    const r = await load(base, connections, reqs);
+    const r = await load(base, connections, reqs, DURATION, tool);
     if (r.errors) throw new Error(`${label}: ${r.problem ?? 'non-2xx responses or socket errors'}`);
     runs.push(r);
   }
-  return { rps: median(runs.map((r) => r.rps)), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)), errors: 0, requests: runs.reduce((s, r) => s + r.requests, 0) };
+  return { tool, rps: median(runs.map((r) => r.rps)), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)), errors: 0, requests: runs.reduce((s, r) => s + r.requests, 0) };
 }

@@ -3,7 +3,7 @@
  * IAM user, trust and identity policies checked, the session and its audit
  * record committed durably), at 1, 16 and 64 connections; the same load on
  * moto_server's AssumeRole as the peer; and 100 accounts issuing at once
- * against one account at 64 connections. Servers on CPU 0, wrk on CPU 1.
+ * against one account at 64 connections. Servers on CPU 0, the load generator on CPU 1.
  *
  *   npm run build && npx tsx bench/sts-assume-role.ts                 # embedded database
  *   npm run build && DATABASE_URL=postgresql://… npx tsx bench/sts-assume-role.ts
@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { CONNECTIONS, DURATION, RUNS, createOperator, hasTaskset, hasWrk, json, measure, newAccount, startServer, stopServer, type BenchRequest, type LoadResult } from './lib.js';
+import { CONNECTIONS, DURATION, RUNS, createOperator, hasTaskset, json, measure, newAccount, startServer, stopServer, MULTI_TOOL, toolFor, type BenchRequest, type LoadResult } from './lib.js';
 
 const BROKER_PORT = 18092;
 const MOTO_PORT = 18093;
@@ -70,7 +70,7 @@ const row = (label: string, c: number, r: LoadResult, extra = '') =>
   console.log(`${label.padEnd(30)} ${String(c).padStart(5)} ${r.rps.toFixed(0).padStart(10)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)}  ${extra}`);
 
 async function main() {
-  // The load generator side (this process and wrk) stays off the servers' CPU.
+  // The load generator side (this process and h2load or wrk) stays off the servers' CPU.
   if (hasTaskset) spawnSync('taskset', ['-cp', '1', String(process.pid)]);
   const dataDir = mkdtempSync(join(tmpdir(), 'cb-bench-'));
   const env: Record<string, string> = { PORT: String(BROKER_PORT), LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', DATA_DIR: dataDir, NODE_ENV: 'development' };
@@ -92,22 +92,24 @@ async function main() {
     const many: BenchRequest[] = [];
     for (let i = 0; i < ACCOUNTS; i++) many.push(await brokerRequest(broker, operatorToken));
     const motoReq = await motoRequest(moto);
-    console.log(`database: ${process.env.DATABASE_URL ? 'postgresql' : 'pglite'}; ${RUNS} runs × ${DURATION}s, medians; load: ${hasWrk ? 'wrk' : 'autocannon'}; taskset: ${hasTaskset}`);
+    console.log(`database: ${process.env.DATABASE_URL ? 'postgresql' : 'pglite'}; ${RUNS} runs × ${DURATION}s, medians; load: ${toolFor([one])} (broker, one account), ${MULTI_TOOL} (moto; broker, one request per account); taskset: ${hasTaskset}`);
     console.log(`${'target'.padEnd(30)} conns      req/s   p50 ms   p99 ms`);
-    let at64: LoadResult | undefined;
     for (const c of CONNECTIONS) {
       await phase(`one account, ${c} connections`);
       const local = await measure(broker, c, [one], 'broker');
-      const peer = await measure(moto, c, [motoReq], 'moto');
-      if (c === 64) at64 = local;
+      // moto's server (Werkzeug) ends responses by closing the connection, which leaves h2load hanging at
+      // the end of a run now and then: the peer runs under the multi-request generator.
+      const peer = await measure(moto, c, [motoReq], 'moto', MULTI_TOOL);
       row('broker AssumeRole (local)', c, local, `${(local.rps / peer.rps).toFixed(1)}× moto`);
       row('moto_server AssumeRole', c, peer);
     }
+    // Both sides of this ratio with the same load generator (h2load replays one request only).
     const c = 64;
-    if (!at64) await phase(`one account, ${c} connections`);
-    const base = at64 ?? (await measure(broker, c, [one], 'broker'));
+    await phase(`one account, ${c} connections, ${MULTI_TOOL}`);
+    const base = await measure(broker, c, [one], 'broker', MULTI_TOOL);
     await phase(`${ACCOUNTS} accounts, ${c} connections`);
-    const spread = await measure(broker, c, many, 'broker, many accounts');
+    const spread = await measure(broker, c, many, 'broker, many accounts', MULTI_TOOL);
+    row(`broker AssumeRole (${MULTI_TOOL})`, c, base);
     row(`broker AssumeRole, ${ACCOUNTS} accounts`, c, spread, `${((spread.rps / base.rps) * 100).toFixed(0)}% of one account`);
   } finally {
     for (const ch of children) stopServer(ch);
