@@ -5,9 +5,9 @@
  * Load generators, first available: h2load (Debian package nghttp2-client) for one fixed request,
  * wrk for a set of requests (h2load replays one), else autocannon (JS, which saturates well below a bare
  * Fastify route, so it understates the fast targets). Latency percentiles come from h2load's
- * per-request log: on this machine, with the server saturated, wrk 4.1's p99 was 5–15× the p99 of the
+ * per-request log: on this machine, with the server saturated, wrk 4.1's p99 was 6–9× the p99 of the
  * same run read off a loopback packet capture (request's first packet to response's last), while
- * h2load's log agreed with the capture within 5% (docs/benchmarks.md).
+ * h2load's log agreed with the capture within 6% (docs/benchmarks.md).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
