@@ -25,7 +25,9 @@ export const hasH2load = spawnSync('h2load', ['--version']).error === undefined;
 export type LoadTool = 'h2load' | 'wrk' | 'autocannon';
 /** The generator that replays a set of different requests (h2load sends one). */
 export const MULTI_TOOL: LoadTool = hasWrk ? 'wrk' : 'autocannon';
-export const toolFor = (reqs: BenchRequest[]): LoadTool => (reqs.length === 1 && hasH2load ? 'h2load' : MULTI_TOOL);
+/** BENCH_TOOL=wrk|autocannon overrides the choice (to compare generators on the same server). */
+export const toolFor = (reqs: BenchRequest[]): LoadTool =>
+  (process.env.BENCH_TOOL as LoadTool | undefined) ?? (reqs.length === 1 && hasH2load ? 'h2load' : MULTI_TOOL);
 
 /** Starts a server pinned to CPU 0 and waits until `readyUrl` answers. */
 export async function startServer(cmd: string, args: string[], env: Record<string, string>, readyUrl: string, quiet = false): Promise<ChildProcess> {
