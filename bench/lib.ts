@@ -135,6 +135,7 @@ const pct = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, 
 
 /** h2load over HTTP/1.1, one request per connection at a time; percentiles from its per-request log. */
 function h2load(base: string, connections: number, req: BenchRequest, seconds: number): LoadResult {
+  if (req.method !== (req.body === undefined ? 'GET' : 'POST')) throw new Error(`h2load sends GET, or POST with a body: not ${req.method}`);
   const tmp = `/tmp/cb-bench-${process.pid}`;
   // -N: a peer that ends its responses by closing the connection (moto's Werkzeug) would otherwise keep
   // h2load waiting at the end of the run.
@@ -144,7 +145,6 @@ function h2load(base: string, connections: number, req: BenchRequest, seconds: n
     writeFileSync(`${tmp}.body`, req.body);
     args.push('-d', `${tmp}.body`);
   }
-  if (req.method !== (req.body === undefined ? 'GET' : 'POST')) throw new Error(`h2load sends GET, or POST with a body: not ${req.method}`);
   args.push(`${base}${req.path}`);
   rmSync(`${tmp}.log`, { force: true });
   const out = onCpu1('h2load', args, seconds + 30);
@@ -158,7 +158,10 @@ function h2load(base: string, connections: number, req: BenchRequest, seconds: n
 }
 
 export async function load(base: string, connections: number, reqs: BenchRequest[], seconds = DURATION, tool = toolFor(reqs)): Promise<LoadResult> {
-  if (tool === 'h2load') return h2load(base, connections, reqs[0]!, seconds);
+  if (tool === 'h2load') {
+    if (reqs.length !== 1) throw new Error('h2load replays one request: use wrk for a set of them');
+    return h2load(base, connections, reqs[0]!, seconds);
+  }
   if (tool === 'wrk') {
     const script = `/tmp/cb-bench-${process.pid}.lua`;
     writeFileSync(script, wrkScript(reqs));
