@@ -1,4 +1,4 @@
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, protocol, types } from '@electric-sql/pglite';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config/app-config.js';
 
@@ -7,7 +7,8 @@ export interface QueryOptions {
    * A statement run very often (the issuance group commit): PostgreSQL keeps it
    * parsed, and after a few runs planned, on each connection instead of parsing
    * and planning its text every time. Few distinct texts only: each is a
-   * prepared statement on every pooled connection (beyond MAX_PREPARED they run unprepared).
+   * prepared statement on every pooled connection, or in the embedded
+   * backend (beyond MAX_PREPARED they run unprepared).
    */
   prepare?: boolean;
 }
@@ -96,6 +97,9 @@ export class PgDriver implements SqlDriver {
 export class PgliteDriver implements SqlDriver {
   readonly kind = 'pglite' as const;
 
+  /** Statements prepared by name in the embedded backend: parameter types and result fields, read once. */
+  private readonly statements = new Map<string, PgliteStatement>();
+
   constructor(readonly db: PGlite) {}
 
   static async open(dir: string): Promise<PgliteDriver> {
@@ -104,8 +108,46 @@ export class PgliteDriver implements SqlDriver {
     return new PgliteDriver(db);
   }
 
-  async query<T>(sql: string, params?: unknown[]): Promise<T[]> {
+  async query<T>(sql: string, params?: unknown[], opts?: QueryOptions): Promise<T[]> {
+    if (opts?.prepare && (this.statements.has(sql) || this.statements.size < MAX_PREPARED)) return this.runPrepared<T>(sql, params ?? []);
     return (await this.db.query<T>(sql, params as unknown[])).rows;
+  }
+
+  /**
+   * A prepared statement through PGlite's wire protocol: Bind, Execute and
+   * Sync in one message. PGlite's own `query` parses, describes and plans
+   * the text on every call, which in WASM costs more than the statement's
+   * writes (see docs/benchmarks.md). Takes PGlite's two locks as `query`
+   * does (test/e2e/sql-driver.e2e.spec.ts holds it to that), so it never runs
+   * inside another caller's transaction.
+   */
+  private runPrepared<T>(sql: string, params: unknown[]): Promise<T[]> {
+    const db = this.db;
+    return db._runExclusiveTransaction(() =>
+      db._runExclusiveQuery(async () => {
+        let st = this.statements.get(sql);
+        if (!st) {
+          const name = `cb_${this.statements.size}`;
+          const { messages } = await db.execProtocol(concat([protocol.serialize.parse({ name, text: sql }), protocol.serialize.describe({ type: 'S', name }), protocol.serialize.sync()]), { syncToFs: false });
+          st = { name, paramTypes: [], fields: [] };
+          for (const m of messages) {
+            if (m instanceof protocol.messages.ParameterDescriptionMessage) st.paramTypes = m.dataTypeIDs;
+            else if (m instanceof protocol.messages.RowDescriptionMessage) st.fields = m.fields.map((f) => ({ name: f.name, type: f.dataTypeID }));
+          }
+          this.statements.set(sql, st);
+        }
+        const values = params.map((v, i) => (v === null || v === undefined ? null : (db.serializers[st.paramTypes[i]!]?.(v) ?? String(v))));
+        const { messages } = await db.execProtocol(concat([protocol.serialize.bind({ statement: st.name, values }), protocol.serialize.execute({}), protocol.serialize.sync()]));
+        const rows: T[] = [];
+        for (const m of messages) {
+          if (!(m instanceof protocol.messages.DataRowMessage)) continue;
+          const row: Record<string, unknown> = {};
+          m.fields.forEach((v, i) => (row[st.fields[i]!.name] = types.parseType(v, st.fields[i]!.type, db.parsers)));
+          rows.push(row as T);
+        }
+        return rows;
+      }),
+    );
   }
 
   async exec(sql: string): Promise<void> {
@@ -131,6 +173,19 @@ export class PgliteDriver implements SqlDriver {
   async close(): Promise<void> {
     if (!this.db.closed) await this.db.close();
   }
+}
+
+interface PgliteStatement {
+  name: string;
+  paramTypes: number[];
+  fields: { name: string; type: number }[];
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) (out.set(p, at), (at += p.length));
+  return out;
 }
 
 export async function openSqlDriver(cfg: DatabaseConfig): Promise<SqlDriver> {
