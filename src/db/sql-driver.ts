@@ -160,7 +160,7 @@ export class PgliteDriver implements SqlDriver {
    * before anything else uses the database.
    */
   async withSession<T>(fn: (s: SqlSession) => Promise<T>): Promise<T> {
-    return fn({ query: (s, p) => this.query(s, p), exec: (s) => this.exec(s) });
+    return fn({ query: (s, p, o) => this.query(s, p, o), exec: (s) => this.exec(s) });
   }
 
   /** PGlite's own transaction: it holds the instance for its duration, so Prisma's queries wait their turn. */
