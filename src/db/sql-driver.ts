@@ -97,10 +97,14 @@ export class PgDriver implements SqlDriver {
 export class PgliteDriver implements SqlDriver {
   readonly kind = 'pglite' as const;
 
-  /** Statements prepared by name in the embedded backend: parameter types and result fields, read once. */
-  private readonly statements = new Map<string, PgliteStatement>();
+  /** Statements prepared by name in this backend (kept per PGlite instance: the names live there). */
+  private readonly statements: Map<string, PgliteStatement>;
 
-  constructor(readonly db: PGlite) {}
+  constructor(readonly db: PGlite) {
+    let prepared = preparedIn.get(db);
+    if (!prepared) preparedIn.set(db, (prepared = new Map()));
+    this.statements = prepared;
+  }
 
   static async open(dir: string): Promise<PgliteDriver> {
     const db = dir === 'memory://' ? new PGlite() : new PGlite(dir);
@@ -174,6 +178,9 @@ export class PgliteDriver implements SqlDriver {
     if (!this.db.closed) await this.db.close();
   }
 }
+
+/** Statements prepared by name in each embedded backend: parameter types and result fields, read once. */
+const preparedIn = new WeakMap<PGlite, Map<string, PgliteStatement>>();
 
 interface PgliteStatement {
   name: string;

@@ -82,3 +82,18 @@ describe.each(targets)('raw driver, prepared statements, on $name', ({ open }) =
     expect(ids).toEqual(['101']);
   });
 });
+
+describe('raw driver on PGlite: two drivers over one embedded database', () => {
+  it('share its prepared statements instead of clashing over their names', async () => {
+    const a = await PgliteDriver.open('memory://');
+    const b = new PgliteDriver(a.db);
+    try {
+      expect(await a.query<{ v: number }>('SELECT $1::int + 1 AS v', [1], { prepare: true })).toEqual([{ v: 2 }]);
+      expect(await b.query<{ v: string }>('SELECT $1::text AS v', ['x'], { prepare: true })).toEqual([{ v: 'x' }]);
+      expect(await b.query<{ v: number }>('SELECT $1::int + 1 AS v', [2], { prepare: true })).toEqual([{ v: 3 }]);
+      expect(await a.query<{ v: string }>('SELECT $1::text AS v', ['y'], { prepare: true })).toEqual([{ v: 'y' }]);
+    } finally {
+      await a.close();
+    }
+  });
+});
