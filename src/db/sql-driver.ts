@@ -37,11 +37,17 @@ export interface SqlDriver extends SqlSession {
 const MAX_PREPARED = 32;
 const preparedNames = new Map<string, string>();
 
-/** pg's query config: by name (a prepared statement) when asked and still within MAX_PREPARED texts. */
-function pgQuery(sql: string, params: unknown[] | undefined, opts: QueryOptions | undefined): pg.QueryConfig {
-  if (!opts?.prepare) return { text: sql, values: params };
+/** The statement name of a text run with `prepare`, the same on both drivers; none beyond MAX_PREPARED texts. */
+function preparedName(sql: string, opts: QueryOptions | undefined): string | undefined {
+  if (!opts?.prepare) return undefined;
   let name = preparedNames.get(sql);
   if (name === undefined && preparedNames.size < MAX_PREPARED) preparedNames.set(sql, (name = `cb_${preparedNames.size}`));
+  return name;
+}
+
+/** pg's query config: by name (a prepared statement on each connection) when prepared. */
+function pgQuery(sql: string, params: unknown[] | undefined, opts: QueryOptions | undefined): pg.QueryConfig {
+  const name = preparedName(sql, opts);
   return name === undefined ? { text: sql, values: params } : { name, text: sql, values: params };
 }
 
@@ -97,7 +103,7 @@ export class PgDriver implements SqlDriver {
 export class PgliteDriver implements SqlDriver {
   readonly kind = 'pglite' as const;
 
-  /** Statements prepared by name in this backend (kept per PGlite instance: the names live there). */
+  /** Statements parsed in this backend, by name (kept per PGlite instance: the names live there). */
   private readonly statements: Map<string, PgliteStatement>;
 
   constructor(readonly db: PGlite) {
@@ -113,7 +119,8 @@ export class PgliteDriver implements SqlDriver {
   }
 
   async query<T>(sql: string, params?: unknown[], opts?: QueryOptions): Promise<T[]> {
-    if (opts?.prepare && (this.statements.has(sql) || this.statements.size < MAX_PREPARED)) return this.runPrepared<T>(sql, params ?? []);
+    const name = preparedName(sql, opts);
+    if (name !== undefined) return this.runPrepared<T>(name, sql, params ?? []);
     return (await this.db.query<T>(sql, params as unknown[])).rows;
   }
 
@@ -125,23 +132,22 @@ export class PgliteDriver implements SqlDriver {
    * does (test/e2e/sql-driver.e2e.spec.ts holds it to that), so it never runs
    * inside another caller's transaction.
    */
-  private runPrepared<T>(sql: string, params: unknown[]): Promise<T[]> {
+  private runPrepared<T>(name: string, sql: string, params: unknown[]): Promise<T[]> {
     const db = this.db;
     return db._runExclusiveTransaction(() =>
       db._runExclusiveQuery(async () => {
-        let st = this.statements.get(sql);
+        let st = this.statements.get(name);
         if (!st) {
-          const name = `cb_${this.statements.size}`;
           const { messages } = await db.execProtocol(concat([protocol.serialize.parse({ name, text: sql }), protocol.serialize.describe({ type: 'S', name }), protocol.serialize.sync()]), { syncToFs: false });
-          st = { name, paramTypes: [], fields: [] };
+          st = { paramTypes: [], fields: [] };
           for (const m of messages) {
             if (m instanceof protocol.messages.ParameterDescriptionMessage) st.paramTypes = m.dataTypeIDs;
             else if (m instanceof protocol.messages.RowDescriptionMessage) st.fields = m.fields.map((f) => ({ name: f.name, type: f.dataTypeID }));
           }
-          this.statements.set(sql, st);
+          this.statements.set(name, st);
         }
         const values = params.map((v, i) => (v === null || v === undefined ? null : (db.serializers[st.paramTypes[i]!]?.(v) ?? String(v))));
-        const { messages } = await db.execProtocol(concat([protocol.serialize.bind({ statement: st.name, values }), protocol.serialize.execute({}), protocol.serialize.sync()]));
+        const { messages } = await db.execProtocol(concat([protocol.serialize.bind({ statement: name, values }), protocol.serialize.execute({}), protocol.serialize.sync()]));
         const rows: T[] = [];
         for (const m of messages) {
           if (!(m instanceof protocol.messages.DataRowMessage)) continue;
@@ -183,7 +189,6 @@ export class PgliteDriver implements SqlDriver {
 const preparedIn = new WeakMap<PGlite, Map<string, PgliteStatement>>();
 
 interface PgliteStatement {
-  name: string;
   paramTypes: number[];
   fields: { name: string; type: number }[];
 }
