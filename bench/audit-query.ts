@@ -39,6 +39,8 @@ async function main() {
     ['actions (2)', { actions: ['iam:CreateUser', 'iam:DeleteAccessKey'] }],
     ['actorArn', { actorArn: s.actorArn }],
     ['outcome=denied', { outcome: 'denied' }],
+    ['outcome=error', { outcome: 'error' }],
+    ['outcome=success', { outcome: 'success' }],
     ['time range (1 day)', { from: s.from, to: s.to }],
     ['accessKeyId', { accessKeyId: s.accessKeyId }],
     ['sourceIp', { sourceIp: s.sourceIp }],

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountWithRoot, bearer, bigintSafe, type TestAccount, userWithPolicies } from '../support/factories.js';
-import { allow, policyDoc, role, trustPolicy, userWithKey } from '../support/sts.js';
+import { signedRequest } from '../support/sigv4-client.js';
+import { allow, keysOf, policyDoc, role, trustPolicy, userWithKey } from '../support/sts.js';
 import { AuditVerifyService } from '../../src/modules/audit/audit-verify.service.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
@@ -12,7 +13,7 @@ export async function gql(t: TestApp, token: string, query: string, variables: R
 
 const EVENTS = `query Events($account: ID!, $filter: AuditFilter, $first: Int, $after: String, $oldestFirst: Boolean) {
   auditEvents(account: $account, filter: $filter, first: $first, after: $after, oldestFirst: $oldestFirst) {
-    edges { cursor node { id seq time action outcome errorCode actorArn actorType accessKeyId resourceArn sourceIp userAgent requestId details hash mfa } }
+    edges { cursor node { id seq time action outcome errorCode actorArn actorType accessKeyId resourceArn sourceIp sourceIdentity userAgent requestId details hash mfa } }
     pageInfo { hasNextPage endCursor }
   }
 }`;
@@ -126,6 +127,42 @@ describe('GraphQL: audit queries', () => {
     expect(past.body.data!.auditEvents.edges).toEqual([]);
     const recent = await gql(t, a.rootToken, EVENTS, { account: a.accountId, first: 5, filter: { from: new Date(Date.now() - 3600_000).toISOString(), to: new Date(Date.now() + 1000).toISOString() } });
     expect(recent.body.data!.auditEvents.edges.length).toBe(5);
+
+    // A role session with a source identity, refused once: the source identity and outcome
+    // filters (partial indexes on PostgreSQL) find its records and only those.
+    const r = await role(t, a, trustPolicy(a.accountId));
+    const caller = await userWithKey(t, a, policyDoc([allow(['sts:AssumeRole', 'sts:SetSourceIdentity'], r.arn)]));
+    const sourceIdentity = `filter-${Date.now()}`;
+    const assumed = await signedRequest(t, caller.keys, 'POST', '/v1/sts/assume-role', { body: { RoleArn: r.arn, RoleSessionName: 'filtered', SourceIdentity: sourceIdentity } });
+    expect(assumed.status).toBe(200);
+    expect((await signedRequest(t, keysOf(assumed.body), 'GET', `/v1/accounts/${a.accountId}/users`)).status).toBe(403);
+    const bySourceIdentity = await gql(t, a.rootToken, EVENTS, { account: a.accountId, filter: { sourceIdentity } });
+    const siNodes = bySourceIdentity.body.data!.auditEvents.edges.map((e: any) => e.node);
+    expect(siNodes.map((n: any) => [n.action, n.outcome, n.sourceIdentity])).toEqual([['iam:ListUsers', 'denied', sourceIdentity]]);
+    const siDenied = await gql(t, a.rootToken, EVENTS, { account: a.accountId, filter: { sourceIdentity, outcome: 'denied' } });
+    expect(siDenied.body.data!.auditEvents.edges.map((e: any) => e.node.seq)).toEqual(siNodes.map((n: any) => n.seq));
+    const siSuccess = await gql(t, a.rootToken, EVENTS, { account: a.accountId, filter: { sourceIdentity, outcome: 'success' } });
+    expect(siSuccess.body.data!.auditEvents.edges).toEqual([]);
+
+    const success = await gql(t, a.rootToken, EVENTS, { account: a.accountId, first: 100, filter: { outcome: 'success' } });
+    const successNodes = success.body.data!.auditEvents.edges.map((e: any) => e.node);
+    expect(successNodes.length).toBeGreaterThan(5);
+    expect(successNodes.every((n: any) => n.outcome === 'success')).toBe(true);
+    expect(successNodes.some((n: any) => n.action === 'sts:AssumeRole' && n.actorArn === caller.arn)).toBe(true);
+    const counts = await t.prisma.auditEvent.groupBy({ by: ['outcome'], where: { chain: a.accountId }, _count: { _all: true } });
+    const byOutcome = Object.fromEntries(counts.map((c) => [c.outcome, c._count._all]));
+    const all = async (outcome: string) => {
+      let n = 0;
+      let after: string | undefined;
+      for (;;) {
+        const page = await gql(t, a.rootToken, EVENTS, { account: a.accountId, first: 100, after, filter: { outcome } });
+        n += page.body.data!.auditEvents.edges.length;
+        if (!page.body.data!.auditEvents.pageInfo.hasNextPage) return n;
+        after = page.body.data!.auditEvents.pageInfo.endCursor;
+      }
+    };
+    expect(await all('success')).toBe(byOutcome.success);
+    expect(await all('denied')).toBe(byOutcome.denied);
 
     const none = await gql(t, a.rootToken, EVENTS, { account: a.accountId, filter: { sourceIdentity: 'nobody-has-this', sourceIp: '203.0.113.77' } });
     expect(none.body.data!.auditEvents.edges).toEqual([]);

@@ -127,6 +127,13 @@ describe.each(targets)('migration runner on $name', (target) => {
     }
     // The schema is there.
     for (const table of ['accounts', 'users', 'audit_events', 'signin_throttles']) expect(await tableExists(driver, table), table).toBe(true);
+    // The partial audit indexes (declared in SQL only: Prisma's schema has no syntax for them).
+    const partial = await driver.query<{ indexname: string; indexdef: string }>(
+      `SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'audit_events' AND schemaname = current_schema() AND indexdef LIKE '% WHERE %' ORDER BY indexname`,
+    );
+    expect(partial.map((i) => i.indexname)).toEqual(['audit_events_chain_outcome_seq_idx', 'audit_events_chain_sourceIdentity_seq_idx']);
+    expect(partial[0].indexdef).toMatch(/WHERE \(\(outcome\)::text <> 'success'::text\)$/);
+    expect(partial[1].indexdef).toMatch(/WHERE \("sourceIdentity" IS NOT NULL\)$/);
     expect(await m.status()).toEqual({ applied: NAMES, pending: [], unknown: [] });
   });
 
