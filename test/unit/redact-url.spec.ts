@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redactUrl } from '../../src/common/logging/logger.js';
+import { createLogger, redactUrl } from '../../src/common/logging/logger.js';
 
 describe('redactUrl (request log lines)', () => {
   it('hides presigned-URL secrets and tokens on REST routes, and nothing else', () => {
@@ -13,5 +13,20 @@ describe('redactUrl (request log lines)', () => {
     const out = redactUrl(url);
     expect(out).toBe('/?Action=ChangePassword&Version=2010-05-08&OldPassword=[REDACTED]&NewPassword=[REDACTED]&WebIdentityToken=[REDACTED]&flag');
     expect(out).not.toMatch(/Passw0rd|eyJ/);
+  });
+});
+
+describe('log redaction of database errors', () => {
+  it("drops a failed statement's bound values from an error and from its cause", () => {
+    const lines: string[] = [];
+    const log = createLogger('info', { write: (l: string) => lines.push(l) });
+    const dbError = Object.assign(new Error('duplicate key value violates unique constraint'), { code: '23505', query: 'INSERT INTO t VALUES ($1)', params: ['bound-value-1'] });
+    log.error({ err: dbError }, 'unexpected error');
+    log.error({ err: new Error('wrapped', { cause: dbError }) }, 'unexpected error');
+    expect(lines).toHaveLength(2);
+    for (const line of lines) expect(line).not.toContain('bound-value-1');
+    const [direct, wrapped] = lines.map((l) => JSON.parse(l));
+    expect(direct.err).toMatchObject({ message: 'duplicate key value violates unique constraint', code: '23505', params: '[REDACTED]' });
+    expect(wrapped.err.message).toMatch(/^wrapped/);
   });
 });

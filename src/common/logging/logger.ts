@@ -24,6 +24,10 @@ export const REDACT_PATHS = [
   '*.secretAccessKey',
   '*.sessionToken',
   '*.token',
+  // A database error may carry its statement's bound values (PGlite's `query` attaches them):
+  // none is a plaintext secret today (secrets are stored hashed or sealed), but they stay out of logs.
+  'err.params',
+  'err.cause.params',
 ];
 
 /** Query parameters that carry secrets in presigned URLs or tokens. */
