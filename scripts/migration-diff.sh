@@ -8,7 +8,13 @@ set -euo pipefail
 from=$1; to=$2
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 ( cd "$work" && npm install --silent --no-save prisma@6.19.3 @prisma/adapter-pg@6.19.3 >/dev/null 2>&1 )
-fix() { sed 's|^  provider = "postgresql"$|  provider = "postgresql"\n  url = "postgresql://unused@127.0.0.1/unused"|' "$1"; }
+# Prisma 6 has no partial indexes: drop the preview feature and the `where:` of @@index lines, so a
+# partial index diffs as a plain one (write its WHERE into the migration by hand).
+fix() {
+  sed -E -e 's|^  provider = "postgresql"$|  provider = "postgresql"\n  url = "postgresql://unused@127.0.0.1/unused"|' \
+      -e '/^  previewFeatures *= *\["partialIndexes"\]$/d' \
+      -e 's/^(  @@(index|unique)\(\[[^]]*\]), where: .*\)$/\1)/' "$1"
+}
 [ "$from" = empty ] || fix "$from" > "$work/from.prisma"
 fix "$to" > "$work/to.prisma"
 cat > "$work/prisma.config.ts" <<'TS'

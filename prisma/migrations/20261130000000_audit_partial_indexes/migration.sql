@@ -11,8 +11,7 @@
 --     with another filter it uses that filter's index.
 -- Measured (docs/benchmarks.md): 100 accounts appending at once, 20-30% less time in inserts.
 --
--- Prisma's schema cannot declare a partial index; schema.prisma keeps the plain @@index lines
--- (Prisma compares indexes by columns, so both agree) with a comment pointing here.
+-- schema.prisma declares both with `where:` (Prisma's partialIndexes preview feature).
 DROP INDEX "audit_events_chain_outcome_seq_idx";
 CREATE INDEX "audit_events_chain_outcome_seq_idx" ON "audit_events" ("chain", "outcome", "seq") WHERE "outcome" <> 'success';
 DROP INDEX "audit_events_chain_sourceIdentity_seq_idx";
