@@ -138,7 +138,7 @@ export class PgliteDriver implements SqlDriver {
       db._runExclusiveQuery(async () => {
         let st = this.statements.get(name);
         if (!st) {
-          const { messages } = await db.execProtocol(concat([protocol.serialize.parse({ name, text: sql }), protocol.serialize.describe({ type: 'S', name }), protocol.serialize.sync()]), { syncToFs: false });
+          const { messages } = await db.execProtocol(Buffer.concat([protocol.serialize.parse({ name, text: sql }), protocol.serialize.describe({ type: 'S', name }), protocol.serialize.sync()]), { syncToFs: false });
           st = { paramTypes: [], fields: [] };
           for (const m of messages) {
             if (m instanceof protocol.messages.ParameterDescriptionMessage) st.paramTypes = m.dataTypeIDs;
@@ -147,7 +147,7 @@ export class PgliteDriver implements SqlDriver {
           this.statements.set(name, st);
         }
         const values = params.map((v, i) => (v === null || v === undefined ? null : (db.serializers[st.paramTypes[i]!]?.(v) ?? String(v))));
-        const { messages } = await db.execProtocol(concat([protocol.serialize.bind({ statement: name, values }), protocol.serialize.execute({}), protocol.serialize.sync()]));
+        const { messages } = await db.execProtocol(Buffer.concat([protocol.serialize.bind({ statement: name, values }), protocol.serialize.execute({}), protocol.serialize.sync()]));
         const rows: T[] = [];
         for (const m of messages) {
           if (!(m instanceof protocol.messages.DataRowMessage)) continue;
@@ -191,13 +191,6 @@ const preparedIn = new WeakMap<PGlite, Map<string, PgliteStatement>>();
 interface PgliteStatement {
   paramTypes: number[];
   fields: { name: string; type: number }[];
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) (out.set(p, at), (at += p.length));
-  return out;
 }
 
 export async function openSqlDriver(cfg: DatabaseConfig): Promise<SqlDriver> {

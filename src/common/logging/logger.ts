@@ -26,8 +26,8 @@ export const REDACT_PATHS = [
   '*.token',
   // A database error may carry its statement's bound values (PGlite's `query` attaches them):
   // none is a plaintext secret today (secrets are stored hashed or sealed), but they stay out of logs.
+  // (pino's err serializer folds a cause into the message and stack only, never its properties.)
   'err.params',
-  'err.cause.params',
 ];
 
 /** Query parameters that carry secrets in presigned URLs or tokens. */
