@@ -147,5 +147,47 @@ describe('RefreshAheadCache.refreshInBatches', () => {
     await new Promise((r) => setTimeout(r, 5));
     expect(cache.peek('a', load)).toBeUndefined(); // the cleared batch stored nothing
   });
+
+  it('a batch also takes the entries in use past half their refresh period, so many entries in use settle into a few loads', async () => {
+    vi.useFakeTimers({ toFake: ['Date', 'setTimeout'] });
+    try {
+      const cache = new RefreshAheadCache<string>(100, 1_000);
+      const load = async (id: string) => `v1-${id}`;
+      const loadMany = vi.fn(async (ids: string[]) => new Map(ids.map((id) => [id, `v2-${id}`] as [string, string])));
+      cache.refreshInBatches(loadMany, 5);
+      await cache.get('due', load); // fetched at t0
+      vi.advanceTimersByTime(30);
+      await cache.get('used', load); // fetched at t0 + 30
+      await cache.get('idle', load);
+      vi.advanceTimersByTime(40);
+      await cache.get('young', load); // fetched at t0 + 70
+      vi.advanceTimersByTime(35); // t0 + 105: 'due' is due; 'used' is 75 ms old, past half its refresh period
+      for (const id of ['used', 'young', 'due']) expect(cache.peek(id, load)).toBe(`v1-${id}`);
+      await vi.advanceTimersByTimeAsync(10);
+      expect(loadMany).toHaveBeenCalledTimes(1);
+      // 'idle' (not used since its load) ages out instead; 'young' is only 40 ms old.
+      expect(loadMany.mock.calls[0]![0].sort()).toEqual(['due', 'used']);
+      expect(cache.peek('used', load)).toBe('v2-used');
+
+      // Four entries in use, fetched 20 ms apart and each read every 10 ms for two seconds: without
+      // the early refresh each would be a load of its own (72 loads); with it, about one per refresh period.
+      const cache2 = new RefreshAheadCache<string>(100, 1_000);
+      const loadMany2 = vi.fn(async (ids: string[]) => new Map(ids.map((id) => [id, `v2-${id}`] as [string, string])));
+      cache2.refreshInBatches(loadMany2, 5);
+      const ids = ['k1', 'k2', 'k3', 'k4'];
+      for (const id of ids) {
+        await cache2.get(id, load);
+        vi.advanceTimersByTime(20);
+      }
+      for (let t = 0; t < 2_000; t += 10) {
+        for (const id of ids) expect(cache2.peek(id, load)).toBeDefined();
+        await vi.advanceTimersByTimeAsync(10);
+      }
+      expect(loadMany2.mock.calls.length).toBeLessThanOrEqual(25);
+      expect(loadMany2.mock.calls.slice(-5).every((c) => c[0].length === ids.length)).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
 

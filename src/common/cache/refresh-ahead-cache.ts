@@ -11,10 +11,14 @@
  * With `refreshInBatches`, background refreshes are gathered for a few
  * milliseconds and made in one load of many ids: with many principals in use
  * (many tenants issuing at once), refreshing each entry by its own query
- * would cost a query per entry per refresh period on every instance.
+ * would cost a query per entry per refresh period on every instance. Each such
+ * load also takes the entries used since their last load that are past half
+ * their refresh period, so the entries in use fall into step and are refreshed
+ * by one or two loads per refresh period, however many there are (rather than
+ * one load per batch window whenever their fetch times are spread out).
  */
 export class RefreshAheadCache<T> {
-  private readonly entries = new Map<string, { value: T; fetchedAt: number }>();
+  private readonly entries = new Map<string, { value: T; fetchedAt: number; usedAt: number }>();
   private readonly loading = new Map<string, Promise<T | null>>();
   /** Bumped by clear(): a load that started before it does not store its (possibly stale) result. */
   private epoch = 0;
@@ -40,6 +44,7 @@ export class RefreshAheadCache<T> {
   peek(id: string, load: (id: string) => Promise<T | null>, now = Date.now()): T | undefined {
     const e = this.entries.get(id);
     if (e === undefined || now - e.fetchedAt >= this.maxAgeMs) return undefined;
+    e.usedAt = now;
     if (now - e.fetchedAt >= this.refreshMs) this.refreshLater(id, load);
     return e.value;
   }
@@ -64,12 +69,19 @@ export class RefreshAheadCache<T> {
     this.flushTimer ??= setTimeout(() => this.flush(), this.batch.delayMs).unref();
   }
 
-  /** One load for every id due; each id's waiters share it, as with `fetch`. */
+  /**
+   * One load for every id due, and for the entries in use that are past half their refresh period
+   * (they would fall due before the next load); each id's waiters share it, as with `fetch`.
+   */
   private flush(): void {
     this.flushTimer = undefined;
-    const ids = [...this.due].filter((id) => !this.loading.has(id));
+    const wanted = new Set(this.due);
     this.due.clear();
-    if (!ids.length || !this.batch) return;
+    if (!wanted.size || !this.batch) return;
+    const early = Date.now() - this.refreshMs / 2;
+    for (const [id, e] of this.entries) if (e.fetchedAt <= early && e.usedAt > e.fetchedAt) wanted.add(id);
+    const ids = [...wanted].filter((id) => !this.loading.has(id));
+    if (!ids.length) return;
     const all = this.batch.loadMany(ids);
     for (const id of ids) this.track(id, all.then((values) => values.get(id) ?? null)).catch(() => undefined);
   }
@@ -80,7 +92,7 @@ export class RefreshAheadCache<T> {
       return;
     }
     if (this.entries.size >= this.maxEntries && !this.entries.has(id)) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(id, { value, fetchedAt });
+    this.entries.set(id, { value, fetchedAt, usedAt: 0 });
   }
 
   private fetch(id: string, load: (id: string) => Promise<T | null>): Promise<T | null> {
