@@ -122,6 +122,14 @@ export class RefreshAheadCache<T> {
     return p;
   }
 
+  /**
+   * The value stored for `id` whatever its age, without counting a use or starting a refresh: for a
+   * loader that can reuse part of the previous value (never for serving a request).
+   */
+  previous(id: string): T | undefined {
+    return this.entries.get(id)?.value;
+  }
+
   invalidate(id: string): void {
     this.entries.delete(id);
   }

@@ -16,6 +16,8 @@ export interface CachedKey {
   status: 'Active' | 'Inactive';
   /** Decrypted secret: kept in memory only, for at most KEY_CACHE_MAX_AGE_MS. */
   secret: string;
+  /** The box `secret` came from: a refresh that reads the same box reuses `secret` instead of decrypting again. */
+  secretBox: string;
   principal: AuthContext['principal'];
   tags: Record<string, string>;
   /** What a request signed with this key authenticates as: built once per load, frozen, shared by its requests. */

@@ -106,11 +106,15 @@ export class SigV4Authenticator {
     const principal = Object.freeze(principalOf(row.user));
     const tags = Object.freeze({ ...((row.user.tags ?? {}) as Record<string, string>) });
     const context: AuthContext = { method: 'sigv4', accountId: row.accountId, principal, mfa: Object.freeze({ present: false }), accessKeyId: row.id, tags };
+    // A refresh finds the same box nearly always: its secret is reused (with many keys in use, a decryption per key per refresh adds up).
+    const previous = this.cache.previous(row.id);
+    const secret = previous?.secretBox === row.secretCiphertext ? previous.secret : this.box.decryptString(row.secretCiphertext, row.id);
     return {
       accountId: row.accountId,
       userId: row.userId,
       status: locked ? 'Inactive' : row.status,
-      secret: this.box.decryptString(row.secretCiphertext, row.id),
+      secret,
+      secretBox: row.secretCiphertext,
       principal,
       tags,
       context: Object.freeze(context),
