@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import { startServer, stopServer } from './lib.js';
+import { BROKER_NODE_ARGS, startServer, stopServer } from './lib.js';
 import { STATE_FILE, type SeedState } from './audit-seed.js';
 
 const PORT = 18095;
@@ -31,7 +31,7 @@ async function main() {
   if (!url) throw new Error('DATABASE_URL must point at the database bench/audit-seed.ts filled');
   const state = JSON.parse(readFileSync(STATE_FILE, 'utf8')) as SeedState;
   const env = { PORT: String(PORT), LOG_LEVEL: 'warn', DATABASE_URL: url, NODE_ENV: 'development', DATA_DIR: '/tmp/cb-audit-bench' };
-  const broker = await startServer(process.execPath, ['dist/src/main.js'], env, `http://127.0.0.1:${PORT}/health/live`);
+  const broker = await startServer(process.execPath, [...BROKER_NODE_ARGS, 'dist/src/main.js'], env, `http://127.0.0.1:${PORT}/health/live`);
   const s = state.samples;
   const filters: [string, Record<string, unknown>][] = [
     ['none', {}],

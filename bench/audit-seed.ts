@@ -25,7 +25,7 @@ import { AuditRepository } from '../src/modules/audit/audit.repository.js';
 import { AuditService } from '../src/modules/audit/audit.service.js';
 import { OperatorsRepository } from '../src/modules/operators/operators.repository.js';
 import { OperatorsService } from '../src/modules/operators/operators.service.js';
-import { newAccount, startServer, stopServer } from './lib.js';
+import { BROKER_NODE_ARGS, newAccount, startServer, stopServer } from './lib.js';
 
 export const STATE_FILE = process.env.BENCH_AUDIT_STATE ?? '/tmp/credbroker-audit-bench.json';
 export interface SeedState {
@@ -105,7 +105,7 @@ async function main() {
   if (!url) throw new Error('DATABASE_URL must point at a PostgreSQL database for the benchmark');
   const env = { PORT: String(PORT), LOG_LEVEL: 'warn', DATABASE_URL: url, NODE_ENV: 'development', DATA_DIR: '/tmp/cb-audit-bench' };
   const operatorToken = await createOperator(url);
-  const broker = await startServer(process.execPath, ['dist/src/main.js'], env, `http://127.0.0.1:${PORT}/health/live`);
+  const broker = await startServer(process.execPath, [...BROKER_NODE_ARGS, 'dist/src/main.js'], env, `http://127.0.0.1:${PORT}/health/live`);
   let accountId: string;
   try {
     accountId = (await newAccount(`http://127.0.0.1:${PORT}`, operatorToken)).accountId;

@@ -20,7 +20,7 @@ import { openSqlDriver } from '../src/db/sql-driver.js';
 import { AuditDigestRepository } from '../src/modules/audit/audit-digest.repository.js';
 import { AuditVerifyService, type VerifyOptions } from '../src/modules/audit/audit-verify.service.js';
 import { STATE_FILE, type SeedState } from './audit-seed.js';
-import { startServer, stopServer } from './lib.js';
+import { BROKER_NODE_ARGS, startServer, stopServer } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const MODES = (process.env.BENCH_VERIFY_MODES ?? 'single,parallel').split(',');
@@ -56,7 +56,7 @@ async function main() {
 
   if (process.env.BENCH_VERIFY_GRAPHQL !== '0' && existsSync('dist/src/main.js')) {
     const env = { PORT: String(PORT), LOG_LEVEL: 'warn', DATABASE_URL: url, NODE_ENV: 'development', DATA_DIR: '/tmp/cb-audit-bench' };
-    const broker = await startServer(process.execPath, ['dist/src/main.js'], env, `http://127.0.0.1:${PORT}/health/live`);
+    const broker = await startServer(process.execPath, [...BROKER_NODE_ARGS, 'dist/src/main.js'], env, `http://127.0.0.1:${PORT}/health/live`);
     try {
       const t0 = performance.now();
       const r = await fetch(`http://127.0.0.1:${PORT}/graphql`, {

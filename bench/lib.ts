@@ -18,6 +18,8 @@ export const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 export const CONNECTIONS = (process.env.BENCH_CONNS ?? '1,16,64').split(',').map(Number);
 /** Seconds of unreported load on each server before its first measurement (BENCH_WARMUP). */
 export const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
+/** The Node flags the broker runs with (as `npm start` and the Dockerfile start it): the benches start it the same way. */
+export const BROKER_NODE_ARGS = ['--max-semi-space-size=64'];
 export const hasTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 export const hasWrk = spawnSync('wrk', ['--version']).error === undefined;
 export const hasH2load = spawnSync('h2load', ['--version']).error === undefined;

@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { CONNECTIONS, DURATION, RUNS, createOperator, hasTaskset, json, measure, newAccount, startServer, stopServer, toolFor, type BenchRequest } from './lib.js';
+import { BROKER_NODE_ARGS, CONNECTIONS, DURATION, RUNS, createOperator, hasTaskset, json, measure, newAccount, startServer, stopServer, toolFor, type BenchRequest } from './lib.js';
 
 const BROKER_PORT = 18090;
 const BARE_PORT = 18091;
@@ -52,7 +52,7 @@ async function main() {
   const bare = `http://127.0.0.1:${BARE_PORT}`;
   const floor = `http://127.0.0.1:${FLOOR_PORT}`;
   const children = [
-    await startServer(process.execPath, [process.env.BENCH_BROKER_ENTRY ?? 'dist/src/main.js'], env, `${broker}/health/live`),
+    await startServer(process.execPath, [...BROKER_NODE_ARGS, process.env.BENCH_BROKER_ENTRY ?? 'dist/src/main.js'], env, `${broker}/health/live`),
     await startServer(process.execPath, ['bench/bare-server.mjs'], { PORT: String(BARE_PORT) }, `${bare}/bare`),
     // The floor has no /health route: its 404 says it is up.
     await startServer(process.execPath, ['bench/sigv4-floor-server.mjs'], { PORT: String(FLOOR_PORT), FLOOR_ACCESS_KEY_ID: FLOOR_KEY.accessKeyId, FLOOR_SECRET_ACCESS_KEY: FLOOR_KEY.secretAccessKey }, `${floor}/health`),

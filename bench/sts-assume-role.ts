@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { CONNECTIONS, DURATION, RUNS, createOperator, hasTaskset, json, measure, newAccount, startServer, stopServer, MULTI_TOOL, toolFor, type BenchRequest, type LoadResult } from './lib.js';
+import { BROKER_NODE_ARGS, CONNECTIONS, DURATION, RUNS, createOperator, hasTaskset, json, measure, newAccount, startServer, stopServer, MULTI_TOOL, toolFor, type BenchRequest, type LoadResult } from './lib.js';
 
 const BROKER_PORT = 18092;
 const MOTO_PORT = 18093;
@@ -78,7 +78,7 @@ async function main() {
   const broker = `http://127.0.0.1:${BROKER_PORT}`;
   const moto = `http://127.0.0.1:${MOTO_PORT}`;
   const children = [
-    await startServer(process.execPath, [process.env.BENCH_BROKER_ENTRY ?? 'dist/src/main.js'], env, `${broker}/health/live`),
+    await startServer(process.execPath, [...BROKER_NODE_ARGS, process.env.BENCH_BROKER_ENTRY ?? 'dist/src/main.js'], env, `${broker}/health/live`),
     await startServer('moto_server', ['-H', '127.0.0.1', '-p', String(MOTO_PORT)], {}, `${moto}/moto-api/`, true),
   ];
   const phase = async (name: string) => {
