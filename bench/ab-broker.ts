@@ -10,18 +10,15 @@
  *   AB_A_ARGS / AB_B_ARGS     Node flags, space-separated (default: the shipped ones, BROKER_NODE_ARGS; '' for none)
  *   AB_ROUNDS (5), BENCH_SECONDS (8), BENCH_CONNS (64), AB_DB_URL (postgresql://postgres@127.0.0.1:5432)
  */
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BROKER_NODE_ARGS, DURATION, createOperator, hasTaskset, json, load, median, newAccount, startServer, stopServer, type BenchRequest } from './lib.js';
+import { BROKER_NODE_ARGS, DURATION, assumeRoleRequest, createOperator, hasTaskset, load, median, startServer, stopServer, type BenchRequest } from './lib.js';
 
 const ROUNDS = Number(process.env.AB_ROUNDS ?? 5);
 const CONNS = Number(process.env.BENCH_CONNS ?? 64);
 const DB = process.env.AB_DB_URL ?? 'postgresql://postgres@127.0.0.1:5432';
-const TRUST = (account: string) => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: account }, Action: 'sts:AssumeRole' }] });
 
 interface Side {
   name: string;
@@ -43,26 +40,6 @@ const sides: Side[] = (['A', 'B'] as const).map((n, i) => ({
 function cpuMicros(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return ((Number(f[11]) + Number(f[12])) * 1e6) / 100; // USER_HZ is 100 on Linux
-}
-
-async function assumeRoleRequest(base: string, port: number, operatorToken: string): Promise<BenchRequest> {
-  const { accountId, h } = await newAccount(base, operatorToken);
-  const roleArn = (await json(`${base}/v1/accounts/${accountId}/roles`, { method: 'POST', headers: h, body: JSON.stringify({ roleName: 'bench', assumeRolePolicyDocument: TRUST(accountId) }) })).arn;
-  await json(`${base}/v1/accounts/${accountId}/users`, { method: 'POST', headers: h, body: JSON.stringify({ userName: 'bench' }) });
-  await fetch(`${base}/v1/accounts/${accountId}/users/bench/inline-policies/assume`, {
-    method: 'PUT',
-    headers: { ...h, 'content-type': 'application/json' },
-    body: JSON.stringify({ document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: roleArn }] } }),
-  });
-  const key = (await json(`${base}/v1/accounts/${accountId}/users/bench/access-keys`, { method: 'POST', headers: h })).accessKey;
-  const body = JSON.stringify({ RoleArn: roleArn, RoleSessionName: 'bench', DurationSeconds: 900 });
-  const signer = new SignatureV4({ credentials: key, region: 'us-east-1', service: 'sts', sha256: Sha256 });
-  const path = '/v1/sts/assume-role';
-  const signed = await signer.sign({ method: 'POST', protocol: 'http:', hostname: '127.0.0.1', port, path, query: {}, headers: { host: `127.0.0.1:${port}`, 'content-type': 'application/json' }, body });
-  const req = { method: 'POST', path, headers: signed.headers as Record<string, string>, body };
-  const check = await fetch(`${base}${path}`, { method: 'POST', headers: req.headers, body });
-  if (check.status !== 200) throw new Error(`AssumeRole refused: ${await check.text()}`);
-  return req;
 }
 
 async function main() {

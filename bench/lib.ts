@@ -11,6 +11,8 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { SignatureV4 } from '@smithy/signature-v4';
 import autocannon from 'autocannon';
 
 export const DURATION = Number(process.env.BENCH_SECONDS ?? 8);
@@ -208,4 +210,37 @@ export async function measure(base: string, connections: number, reqs: BenchRequ
     runs.push(r);
   }
   return { tool, rps: median(runs.map((r) => r.rps)), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)), errors: 0, requests: runs.reduce((s, r) => s + r.requests, 0) };
+}
+
+/** A trust policy letting `principal` (an account ID or ARN) assume the role. */
+export const TRUST = (principal: string) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: principal }, Action: 'sts:AssumeRole' }] });
+
+export interface Keys {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+/** A POST signed with SigV4 for service sts, for a server on 127.0.0.1:`port`. */
+export async function signedRequest(port: number, keys: Keys, path: string, body: string, contentType: string): Promise<BenchRequest> {
+  const signer = new SignatureV4({ credentials: keys, region: 'us-east-1', service: 'sts', sha256: Sha256 });
+  const req = await signer.sign({ method: 'POST', protocol: 'http:', hostname: '127.0.0.1', port, path, query: {}, headers: { host: `127.0.0.1:${port}`, 'content-type': contentType }, body });
+  return { method: 'POST', path, headers: req.headers as Record<string, string>, body };
+}
+
+/** An account with a role its users may assume and a user allowed to; returns the signed AssumeRole request (checked once). */
+export async function assumeRoleRequest(base: string, port: number, operatorToken: string): Promise<BenchRequest> {
+  const { accountId, h } = await newAccount(base, operatorToken);
+  const roleArn = (await json(`${base}/v1/accounts/${accountId}/roles`, { method: 'POST', headers: h, body: JSON.stringify({ roleName: 'bench', assumeRolePolicyDocument: JSON.parse(TRUST(accountId)) }) })).arn;
+  await json(`${base}/v1/accounts/${accountId}/users`, { method: 'POST', headers: h, body: JSON.stringify({ userName: 'bench' }) });
+  await fetch(`${base}/v1/accounts/${accountId}/users/bench/inline-policies/assume`, {
+    method: 'PUT',
+    headers: { ...h, 'content-type': 'application/json' },
+    body: JSON.stringify({ document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: roleArn }] } }),
+  });
+  const key = (await json(`${base}/v1/accounts/${accountId}/users/bench/access-keys`, { method: 'POST', headers: h })).accessKey as Keys;
+  const body = JSON.stringify({ RoleArn: roleArn, RoleSessionName: 'bench', DurationSeconds: 900 });
+  const req = await signedRequest(port, key, '/v1/sts/assume-role', body, 'application/json');
+  const check = await fetch(`${base}${req.path}`, { method: 'POST', headers: req.headers, body });
+  if (check.status !== 200) throw new Error(`AssumeRole refused: ${await check.text()}`);
+  return req;
 }

@@ -16,51 +16,19 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Sha256 } from '@aws-crypto/sha256-js';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { BROKER_NODE_ARGS, CONNECTIONS, DURATION, RUNS, createOperator, hasTaskset, json, measure, newAccount, startServer, stopServer, MULTI_TOOL, toolFor, type BenchRequest, type LoadResult } from './lib.js';
+import { BROKER_NODE_ARGS, CONNECTIONS, DURATION, RUNS, TRUST, assumeRoleRequest, createOperator, hasTaskset, measure, signedRequest, startServer, stopServer, MULTI_TOOL, toolFor, type BenchRequest, type LoadResult } from './lib.js';
 
 const BROKER_PORT = 18092;
 const MOTO_PORT = 18093;
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 100);
-const TRUST = (principal: string) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: principal }, Action: 'sts:AssumeRole' }] });
-
-interface Keys {
-  accessKeyId: string;
-  secretAccessKey: string;
-}
-
-async function signed(port: number, keys: Keys, path: string, body: string, contentType: string): Promise<BenchRequest> {
-  const signer = new SignatureV4({ credentials: keys, region: 'us-east-1', service: 'sts', sha256: Sha256 });
-  const req = await signer.sign({ method: 'POST', protocol: 'http:', hostname: '127.0.0.1', port, path, query: {}, headers: { host: `127.0.0.1:${port}`, 'content-type': contentType }, body });
-  return { method: 'POST', path, headers: req.headers as Record<string, string>, body };
-}
-
-/** An account with a role its users may assume and a user allowed to; returns the signed AssumeRole request. */
-async function brokerRequest(base: string, operatorToken: string): Promise<BenchRequest> {
-  const { accountId, h } = await newAccount(base, operatorToken);
-  const roleArn = (await json(`${base}/v1/accounts/${accountId}/roles`, { method: 'POST', headers: h, body: JSON.stringify({ roleName: 'bench', assumeRolePolicyDocument: JSON.parse(TRUST(accountId)) }) })).arn;
-  await json(`${base}/v1/accounts/${accountId}/users`, { method: 'POST', headers: h, body: JSON.stringify({ userName: 'bench' }) });
-  await fetch(`${base}/v1/accounts/${accountId}/users/bench/inline-policies/assume`, {
-    method: 'PUT',
-    headers: { ...h, 'content-type': 'application/json' },
-    body: JSON.stringify({ document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: roleArn }] } }),
-  });
-  const key = (await json(`${base}/v1/accounts/${accountId}/users/bench/access-keys`, { method: 'POST', headers: h })).accessKey as Keys;
-  const body = JSON.stringify({ RoleArn: roleArn, RoleSessionName: 'bench', DurationSeconds: 900 });
-  const req = await signed(BROKER_PORT, key, '/v1/sts/assume-role', body, 'application/json');
-  const check = await fetch(`${base}${req.path}`, { method: 'POST', headers: req.headers, body });
-  if (check.status !== 200) throw new Error(`AssumeRole refused: ${await check.text()}`);
-  return req;
-}
 
 async function motoRequest(endpoint: string): Promise<BenchRequest> {
   const keys = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
   const iam = new IAMClient({ endpoint, region: 'us-east-1', credentials: keys });
   const role = await iam.send(new CreateRoleCommand({ RoleName: `bench-${Date.now()}`, AssumeRolePolicyDocument: TRUST('123456789012') }));
   const body = new URLSearchParams({ Action: 'AssumeRole', Version: '2011-06-15', RoleArn: role.Role!.Arn!, RoleSessionName: 'bench', DurationSeconds: '900' }).toString();
-  const req = await signed(MOTO_PORT, keys, '/', body, 'application/x-www-form-urlencoded; charset=utf-8');
+  const req = await signedRequest(MOTO_PORT, keys, '/', body, 'application/x-www-form-urlencoded; charset=utf-8');
   const check = await fetch(endpoint, { method: 'POST', headers: req.headers, body });
   if (check.status !== 200) throw new Error(`moto AssumeRole refused: ${await check.text()}`);
   return req;
@@ -88,9 +56,9 @@ async function main() {
     await new Promise((r) => setTimeout(r, 500));
   };
   try {
-    const one = await brokerRequest(broker, operatorToken);
+    const one = await assumeRoleRequest(broker, BROKER_PORT, operatorToken);
     const many: BenchRequest[] = [];
-    for (let i = 0; i < ACCOUNTS; i++) many.push(await brokerRequest(broker, operatorToken));
+    for (let i = 0; i < ACCOUNTS; i++) many.push(await assumeRoleRequest(broker, BROKER_PORT, operatorToken));
     const motoReq = await motoRequest(moto);
     console.log(`database: ${process.env.DATABASE_URL ? 'postgresql' : 'pglite'}; ${RUNS} runs × ${DURATION}s, medians; load: ${toolFor([one])} (broker, one account), ${MULTI_TOOL} (moto; broker, one request per account); taskset: ${hasTaskset}`);
     console.log(`${'target'.padEnd(30)} conns      req/s   p50 ms   p99 ms`);
