@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { IssuanceWriter } from '../../src/modules/sts/issuance-writer.js';
 import { AuditVerifyService } from '../../src/modules/audit/audit-verify.service.js';
 import { accountWithRoot, bearer } from '../support/factories.js';
 import { signedRequest } from '../support/sigv4-client.js';
@@ -63,6 +64,43 @@ describe(`STS issuance on two instances keeps one valid chain per account (${DB_
       expect(sessions.map((r) => r.k).sort()).toEqual([...issued[k]!].sort());
       const [first] = (await one.driver.query(`SELECT "prevHash" AS p FROM "audit_events" WHERE "chain" = $1 AND "seq" = 1`, [a.accountId])) as { p: string }[];
       expect(first!.p).toBe(GENESIS_HASH);
+    }
+  });
+
+  it('many accounts at once: both lanes share two batches in flight, none waits for ever, every chain verifies', async () => {
+    const accounts = await Promise.all(Array.from({ length: 8 }, () => accountWithRoot(one)));
+    const users = await Promise.all(accounts.map((a) => userWithKey(one, a, policyDoc([allow('sts:GetFederationToken')]))));
+    const writer = one.app.get(IssuanceWriter);
+    const commit = (writer as unknown as { commit: (...a: unknown[]) => Promise<void> }).commit.bind(writer);
+    let inFlight = 0;
+    let most = 0;
+    let batches = 0;
+    const spy = vi.spyOn(writer as unknown as { commit: (...a: unknown[]) => Promise<void> }, 'commit').mockImplementation(async (...args: unknown[]) => {
+      most = Math.max(most, ++inFlight);
+      batches++;
+      try {
+        return await commit(...args);
+      } finally {
+        inFlight--;
+      }
+    });
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 160 }, (_, i) =>
+          signedRequest(one, users[i % accounts.length]!.keys, 'POST', '/v1/sts/get-session-token', { body: { DurationSeconds: 900 } }),
+        ),
+      );
+      for (const r of results) expect(r.status, JSON.stringify(r.body)).toBe(200);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(most).toBeLessThanOrEqual(2);
+    expect(batches).toBeGreaterThan(1);
+    for (const a of accounts) {
+      const v = await one.app.get(AuditVerifyService).verify(a.accountId, {});
+      expect(v.ok).toBe(true);
+      const [n] = (await one.driver.query(`SELECT count(*)::int AS n FROM "sts_sessions" WHERE "accountId" = $1`, [a.accountId])) as { n: number }[];
+      expect(n!.n).toBe(20);
     }
   });
 
