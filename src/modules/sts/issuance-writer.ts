@@ -28,14 +28,10 @@ const MAX_BATCH = 512;
  */
 const LANES = 2;
 /**
- * Batches in flight per lane: the second is chained onto the heads the first
- * will leave, sent at once and waits on the heads' locks while the first commits.
- */
-const PER_LANE = 2;
-/**
- * Batches in flight over all lanes. One account's lane gets both (pipelined, as above); with many
- * accounts the lanes share them, so batches stay as large as one account's and PostgreSQL flushes
- * WAL half as often, while the two lanes' statements (on different chains) still run in parallel.
+ * Batches in flight over all lanes. One account's lane gets both: the second is chained onto the
+ * heads the first will leave, sent at once and waits on the heads' locks while the first commits.
+ * With many accounts the lanes share them, so batches stay as large as one account's and PostgreSQL
+ * flushes WAL half as often, while the two lanes' statements (on different chains) run in parallel.
  */
 const MAX_IN_FLIGHT = 2;
 /** Chains whose expected head is kept (the oldest is dropped beyond: it is read again when needed). */
@@ -53,9 +49,9 @@ interface Lane {
  * commit in the same transaction, and the caller's promise resolves only after
  * that commit: nothing is returned that is not durably recorded, nothing is
  * recorded without its audit. Accounts are spread over LANES independent
- * lanes (by a hash of the account ID); each lane has at most PER_LANE
- * batches in flight and all lanes together MAX_IN_FLIGHT, and the issuances
- * that arrive meanwhile commit together in the next one, whatever their accounts.
+ * lanes (by a hash of the account ID); all lanes together have at most
+ * MAX_IN_FLIGHT batches in flight, and the issuances that arrive meanwhile
+ * commit together in the next one, whatever their accounts.
  *
  * A batch is ONE statement (its own transaction): the instance keeps each
  * chain's head (seq, hash) as it expects it, chains the records onto it, and
@@ -98,7 +94,7 @@ export class IssuanceWriter {
   private schedule(): void {
     while (this.inFlightTotal < MAX_IN_FLIGHT) {
       let next: Lane | undefined;
-      for (const l of this.lanes) if (l.queue.length && !l.forming && l.inFlight < PER_LANE && (!next || l.inFlight < next.inFlight)) next = l;
+      for (const l of this.lanes) if (l.queue.length && !l.forming && (!next || l.inFlight < next.inFlight)) next = l;
       if (!next) return;
       void this.runBatch(next);
     }
