@@ -1,10 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AuthContext } from '../../src/common/auth/auth-context.js';
+import { refKey } from '../../src/db/account-refs.js';
 import { PrismaService } from '../../src/db/prisma.service.js';
 import { AuthorizationService } from '../../src/modules/policies/authorization.service.js';
 import { PoliciesRepository } from '../../src/modules/policies/policies.repository.js';
 import { RolesRepository } from '../../src/modules/roles/roles.repository.js';
 import { AccessKeysRepository } from '../../src/modules/access-keys/access-keys.repository.js';
+import { SESSION_CACHE_REFRESH_MS } from '../../src/modules/sts/session-credentials.resolver.js';
+import { StsSessionsRepository } from '../../src/modules/sts/sts-sessions.repository.js';
+import { UsersRepository } from '../../src/modules/users/users.repository.js';
+import { signedRequest, type Keys } from '../support/sigv4-client.js';
+import { allow as allowStatement, keysOf, policyDoc, role, trustPolicy, userWithKey } from '../support/sts.js';
 import { accountWithRoot, bearer, READ_ONLY, type TestAccount } from '../support/factories.js';
 import { createRole } from '../support/roles.js';
 import { DB_KIND, startTestApp, uniq, type TestApp } from '../support/test-app.js';
@@ -95,6 +102,26 @@ describe('batched cache refresh loaders', () => {
     for (const f of fixtures) expect(found.get(`${f.a.accountId}|${f.roleArn}`)).toEqual(await t.app.get(RolesRepository).findByArn(f.a.accountId, f.roleArn));
     expect(found.get(wanted[2]!)).toBeNull(); // another account's role, under this account
   });
+
+  it('users, roles and managed policy documents by account and id: each row answers only for its own account', async () => {
+    const [f0, f1] = [fixtures[0]!, fixtures[1]!];
+    const users = t.app.get(UsersRepository);
+    const roles = t.app.get(RolesRepository);
+    const policies = t.app.get(PoliciesRepository);
+    const userRefs = [...fixtures.map((f) => ({ accountId: f.a.accountId, id: f.userId })), { accountId: f0.a.accountId, id: f1.userId }];
+    const foundUsers = await users.findManyByIds(userRefs);
+    expect([...foundUsers.keys()].sort()).toEqual(fixtures.map((f) => refKey(f.a.accountId, f.userId)).sort());
+    for (const f of fixtures) expect(foundUsers.get(refKey(f.a.accountId, f.userId))).toEqual(await users.findById(f.a.accountId, f.userId));
+    const foundRoles = await roles.findManyByIds([...fixtures.map((f) => ({ accountId: f.a.accountId, id: f.roleId })), { accountId: f1.a.accountId, id: f0.roleId }]);
+    expect([...foundRoles.keys()].sort()).toEqual(fixtures.map((f) => refKey(f.a.accountId, f.roleId)).sort());
+    for (const f of fixtures) expect(foundRoles.get(refKey(f.a.accountId, f.roleId))).toEqual(await roles.findById(f.a.accountId, f.roleId));
+    // Both accounts have a policy named "shared" with different documents; one account's ARN asked under the other names nothing.
+    const arn = (f: (typeof fixtures)[number]) => `arn:aws:iam::${f.a.accountId}:policy/shared`;
+    const docs = await policies.managedDocumentsByArns([...fixtures.map((f) => ({ accountId: f.a.accountId, id: arn(f) })), { accountId: f0.a.accountId, id: arn(f1) }]);
+    expect(docs.size).toBe(2);
+    for (const f of fixtures) expect(docs.get(refKey(f.a.accountId, arn(f)))).toBe((await policies.findManagedByArn(f.a.accountId, arn(f)))!.document);
+    expect(await users.findManyByIds([])).toEqual(new Map());
+  });
 });
 
 describe('caches cleared after commit', () => {
@@ -143,5 +170,90 @@ describe('caches cleared after commit', () => {
     });
     await racing;
     expect(await authz.identityPolicies(auth)).toHaveLength(1);
+  });
+});
+
+/**
+ * Temporary credentials in use are refreshed like access keys: a fixed number of queries per refresh
+ * (the sessions, their roles, their users, their customer managed session policies), not one set per
+ * session; each session still gets its own account's role, user and policies, and a revocation made
+ * elsewhere reaches it through the batch.
+ */
+describe('session credentials refreshed in batches', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => t?.close());
+
+  it('one load per refresh for every session in use, each with its own account’s identity and session policies', async () => {
+    type Issued = { name: string; accountId: string; keys: Keys; arn: string; listsUsers?: boolean };
+    const issued: Issued[] = [];
+    for (let i = 0; i < 2; i++) {
+      const a = await accountWithRoot(t);
+      const h = bearer(a.rootToken);
+      const base = `/v1/accounts/${a.accountId}`;
+      // The same policy name in both accounts, each allowing something else: a session must be limited by its own account's.
+      const shared = await t.http.post(`${base}/policies`).set(h).send({ policyName: 'shared', document: policyDoc([allowStatement(i === 0 ? 'iam:ListUsers' : 'iam:ListRoles')]) });
+      expect(shared.status).toBe(201);
+      const r = await role(t, a, trustPolicy(a.accountId), { inline: policyDoc([allowStatement(['iam:ListUsers', 'iam:ListRoles'])]), name: 'deploy' });
+      const u = await userWithKey(t, a, policyDoc([allowStatement(['sts:AssumeRole', 'sts:GetFederationToken'])]), 'caller');
+      const call = async (op: string, body: unknown) => {
+        const res = await signedRequest(t, u.keys, 'POST', `/v1/sts/${op}`, { body });
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+        return res.body;
+      };
+      const scoped = await call('assume-role', { RoleArn: r.arn, RoleSessionName: 'scoped', PolicyArns: [{ arn: shared.body.arn }] });
+      issued.push({ name: `scoped ${i}`, accountId: a.accountId, keys: keysOf(scoped), arn: scoped.AssumedRoleUser.Arn, listsUsers: i === 0 });
+      const plain = await call('assume-role', { RoleArn: r.arn, RoleSessionName: 'plain' });
+      issued.push({ name: `plain ${i}`, accountId: a.accountId, keys: keysOf(plain), arn: plain.AssumedRoleUser.Arn });
+      const fed = await call('get-federation-token', { Name: 'fed', PolicyArns: [{ arn: shared.body.arn }] });
+      issued.push({ name: `federated ${i}`, accountId: a.accountId, keys: keysOf(fed), arn: fed.FederatedUser.Arn });
+      const token = await call('get-session-token', {});
+      issued.push({ name: `session token ${i}`, accountId: a.accountId, keys: keysOf(token), arn: u.arn });
+    }
+    const whoami = async (s: Issued) => {
+      const res = await signedRequest(t, s.keys, 'GET', '/v1/sts/get-caller-identity');
+      expect(res.status, `${s.name}: ${JSON.stringify(res.body)}`).toBe(200);
+      expect(res.body.Arn, s.name).toBe(s.arn);
+      expect(res.body.Account, s.name).toBe(s.accountId);
+    };
+    for (const s of issued) await whoami(s); // loaded one by one (cache misses)
+    for (const s of issued) await whoami(s); // served from the cache, counted as used
+
+    // Spies call through: the repositories answer as usual, and the calls are counted.
+    const sessionLoads = vi.spyOn(t.app.get(StsSessionsRepository), 'findManyForAuthentication');
+    const roleLoads = vi.spyOn(t.app.get(RolesRepository), 'findManyByIds');
+    const userLoads = vi.spyOn(t.app.get(UsersRepository), 'findManyByIds');
+    const policyLoads = vi.spyOn(t.app.get(PoliciesRepository), 'managedDocumentsByArns');
+    try {
+      await sleep(SESSION_CACHE_REFRESH_MS + 50);
+      for (const s of issued) await whoami(s); // past the refresh age: served, and refreshed in the background
+      await sleep(150);
+      expect(sessionLoads).toHaveBeenCalledTimes(1);
+      expect([...sessionLoads.mock.calls[0]![0]].sort()).toEqual(issued.map((s) => s.keys.accessKeyId).sort());
+      expect([roleLoads.mock.calls.length, userLoads.mock.calls.length, policyLoads.mock.calls.length]).toEqual([1, 1, 1]);
+      // Four accounts' worth of references in each: two accounts, and the right one for each row.
+      expect(roleLoads.mock.calls[0]![0]).toHaveLength(4);
+      expect(userLoads.mock.calls[0]![0]).toHaveLength(4);
+    } finally {
+      vi.restoreAllMocks();
+    }
+
+    // The refreshed contexts: each scoped session is limited by its own account's policy of the same name.
+    for (const s of issued.filter((x) => x.listsUsers !== undefined)) {
+      const users = await signedRequest(t, s.keys, 'GET', `/v1/accounts/${s.accountId}/users`, { service: 'iam' });
+      const roles = await signedRequest(t, s.keys, 'GET', `/v1/accounts/${s.accountId}/roles`, { service: 'iam' });
+      expect([users.status, roles.status], s.name).toEqual(s.listsUsers ? [200, 403] : [403, 200]);
+    }
+
+    // Revoked on "another instance" (straight in the database): the next batched refresh carries it here.
+    const victim = issued[1]!;
+    await t.prisma.stsSession.update({ where: { accessKeyId: victim.keys.accessKeyId }, data: { revokedAt: new Date() } });
+    await sleep(SESSION_CACHE_REFRESH_MS + 50);
+    await signedRequest(t, victim.keys, 'GET', '/v1/sts/get-caller-identity');
+    await sleep(150);
+    expect((await signedRequest(t, victim.keys, 'GET', '/v1/sts/get-caller-identity')).status).toBe(403);
+    await whoami(issued[0]!);
   });
 });

@@ -3,6 +3,7 @@ import { DomainError } from '../../common/errors/domain-error.js';
 import { newUniqueId } from '../../common/ids.js';
 import { policyArn } from '../../common/arn.js';
 import type { InlinePolicy, Policy, PrincipalType } from '../../generated/prisma/client.js';
+import { matchRefs, refCandidates, type AccountRef } from '../../db/account-refs.js';
 import { PrismaService, type Db, type Tx } from '../../db/prisma.service.js';
 import { isUniqueViolation } from '../../db/prisma-errors.js';
 import { IdentityPolicyCache } from './identity-policy-cache.js';
@@ -52,6 +53,13 @@ export class PoliciesRepository {
 
   findManagedByArn(accountId: string, arn: string, db: Db = this.prisma): Promise<PolicyRow | null> {
     return db.policy.findFirst({ where: { accountId, arn } });
+  }
+
+  /** The documents of many customer managed policies of many accounts (`id`: the ARN) in one query, by `refKey(accountId, arn)`; unknown ones are left out. */
+  async managedDocumentsByArns(refs: AccountRef[]): Promise<Map<string, string>> {
+    if (!refs.length) return new Map();
+    const rows = await this.prisma.policy.findMany({ where: refCandidates(refs, 'arn'), select: { accountId: true, arn: true, document: true } });
+    return new Map([...matchRefs(refs, rows, (p) => p.arn)].map(([k, p]) => [k, p.document]));
   }
 
   listManaged(accountId: string): Promise<PolicyRow[]> {

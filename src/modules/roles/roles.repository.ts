@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { roleArn } from '../../common/arn.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { newUniqueId, UNIQUE_ID_RE } from '../../common/ids.js';
+import { matchRefs, refCandidates, type AccountRef } from '../../db/account-refs.js';
 import { isValidIamName } from '../../common/validation/iam-names.js';
 import type { Prisma, Role } from '../../generated/prisma/client.js';
 import { RefreshAheadCache } from '../../common/cache/refresh-ahead-cache.js';
@@ -86,6 +87,12 @@ export class RolesRepository {
   async findById(accountId: string, id: string): Promise<RoleRow | null> {
     if (!UNIQUE_ID_RE.test(id)) return null;
     return this.prisma.role.findFirst({ where: { accountId, id } });
+  }
+
+  /** `findById` for many roles of many accounts in one query, by `refKey(accountId, id)`; unknown ones are left out. */
+  async findManyByIds(refs: AccountRef[]): Promise<Map<string, RoleRow>> {
+    if (!refs.length) return new Map();
+    return matchRefs(refs, await this.prisma.role.findMany({ where: refCandidates(refs, 'id') }), (r) => r.id);
   }
 
   async list(accountId: string, opts: { pathPrefix?: string; marker?: string; maxItems: number }): Promise<ListPage<RoleRow>> {

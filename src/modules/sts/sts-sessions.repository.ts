@@ -66,10 +66,16 @@ export class StsSessionsRepository {
 
   /**
    * The authentication lookup: by access key id alone, because that is all a
-   * signed request names; the row then says which account it belongs to.
+   * signed request names; each row then says which account it belongs to.
+   * Many at once: the session cache refreshes every session in use in one query.
    */
-  findForAuthentication(accessKeyId: string): Promise<StsSessionRow | null> {
-    return this.prisma.stsSession.findUnique({ where: { accessKeyId } });
+  findManyForAuthentication(accessKeyIds: string[]): Promise<StsSessionRow[]> {
+    return this.prisma.stsSession.findMany({ where: { accessKeyId: { in: accessKeyIds } } });
+  }
+
+  /** Whether the account's session has been revoked (false for one it does not hold). */
+  async isRevoked(accountId: string, accessKeyId: string): Promise<boolean> {
+    return (await this.prisma.stsSession.count({ where: { accountId, accessKeyId, revokedAt: { not: null } } })) === 1;
   }
 
   /** Whether a session can still be used: not revoked (by any path), not expired; optionally issued through this container token. */

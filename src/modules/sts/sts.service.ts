@@ -393,7 +393,7 @@ export class StsService {
       const call = () => this.upstream.assumeRole(request, shareKey);
       const up = await call();
       // Another instance may have revoked a credential this instance still holds for reuse.
-      if (up.reused && (await this.sessions.findForAuthentication(up.accessKeyId))?.revokedAt) {
+      if (up.reused && (await this.sessions.isRevoked(r.role.accountId, up.accessKeyId))) {
         this.upstream.forget((_key, c) => c.accessKeyId === up.accessKeyId);
         return await call();
       }

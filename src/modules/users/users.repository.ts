@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { newUniqueId } from '../../common/ids.js';
 import type { User } from '../../generated/prisma/client.js';
+import { matchRefs, refCandidates, type AccountRef } from '../../db/account-refs.js';
 import { PrismaService, type Db, type Tx } from '../../db/prisma.service.js';
 import { isUniqueViolation } from '../../db/prisma-errors.js';
 
@@ -38,6 +39,12 @@ export class UsersRepository {
 
   findById(accountId: string, id: string, db: Db = this.prisma): Promise<UserRow | null> {
     return db.user.findFirst({ where: { accountId, id } });
+  }
+
+  /** `findById` for many users of many accounts in one query, by `refKey(accountId, id)`; unknown ones are left out. */
+  async findManyByIds(refs: AccountRef[]): Promise<Map<string, UserRow>> {
+    if (!refs.length) return new Map();
+    return matchRefs(refs, await this.prisma.user.findMany({ where: refCandidates(refs, 'id') }), (u) => u.id);
   }
 
   async list(accountId: string, opts: { pathPrefix?: string; marker?: string; maxItems: number }): Promise<ListPage<UserRow>> {
