@@ -241,6 +241,9 @@ describe(`AWS Query IAM: groups, policies, roles (${DB_KIND})`, () => {
       const attached = await iamA.send(new ListPoliciesCommand({ Scope: 'Local', PathPrefix: path, OnlyAttached: true }));
       expect(attached.Policies!.map((p) => p.PolicyName)).toEqual([names[1]]);
       expect(attached.Policies![0]!.AttachmentCount).toBe(1);
+      // Every listed policy carries its attachment count, as in IAM (not only with OnlyAttached).
+      const counts = await iamA.send(new ListPoliciesCommand({ Scope: 'Local', PathPrefix: path }));
+      expect(Object.fromEntries(counts.Policies!.map((p) => [p.PolicyName, p.AttachmentCount]))).toEqual({ [names[0]!]: 0, [names[1]!]: 1, [names[2]!]: 0 });
       await expectError(iamA.send(new ListPoliciesCommand({ Scope: 'Everything' as 'All' })), 'ValidationError', 400);
     });
   });

@@ -80,6 +80,12 @@ export class PoliciesRepository {
     return db.policyAttachment.count({ where: { accountId, policyArn: arn } });
   }
 
+  /** Attachments per policy ARN in the account, in one query (policies attached nowhere are left out). */
+  async attachmentCounts(accountId: string): Promise<Map<string, number>> {
+    const rows = await this.prisma.policyAttachment.groupBy({ by: ['policyArn'], where: { accountId }, _count: { _all: true } });
+    return new Map(rows.map((r) => [r.policyArn, r._count._all]));
+  }
+
   /** Idempotent, like AttachUserPolicy. */
   async attach(tx: Tx, accountId: string, principalType: PrincipalType, principalId: string, arn: string): Promise<void> {
     this.prisma.afterCommit(tx, () => this.cache.changed());

@@ -77,7 +77,8 @@ export class PoliciesService {
   }
 
   async list(accountId: string, scope: 'All' | 'AWS' | 'Local' = 'All') {
-    const local = scope === 'AWS' ? [] : (await this.repo.listManaged(accountId)).map((p) => managedView(p));
+    const [managed, counts] = scope === 'AWS' ? [[], new Map<string, number>()] : await Promise.all([this.repo.listManaged(accountId), this.repo.attachmentCounts(accountId)]);
+    const local = managed.map((p) => managedView(p, counts.get(p.arn) ?? 0));
     const aws = scope === 'Local' ? [] : BUILTIN_POLICIES.map((b) => ({ policyName: b.name, arn: b.arn, path: '/', description: b.description, document: JSON.parse(b.document) }));
     return { policies: [...aws, ...local] };
   }

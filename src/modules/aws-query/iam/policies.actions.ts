@@ -312,10 +312,7 @@ export class PoliciesQueryActions implements QueryActionSet {
         if (prefix && !v.path.startsWith(prefix)) continue;
         if (!('policyId' in v)) {
           shapes.push(builtinShape({ name: v.policyName, arn: v.arn, description: v.description }));
-        } else if (onlyAttached) {
-          const full = await this.policies.get(acct, v.policyName);
-          if (full.attachmentCount) shapes.push(policyShape(full));
-        } else {
+        } else if (!onlyAttached || v.attachmentCount) {
           shapes.push(policyShape(v));
         }
       }
