@@ -232,13 +232,17 @@ export class ContainerTokensService {
       this.forget(t.id);
       return this.rejected(t, new DomainError(ErrorCode.ExpiredToken, 'The container credentials token has expired; create a new one.'), client);
     }
-    const user = t.userId === 'root' ? await this.users.findRoot(t.accountId) : await this.users.findById(t.accountId, t.userId);
-    // The creator was deleted: nothing more is handed out in its name.
-    if (!user) {
-      this.forget(t.id);
-      return this.rejected(t, INVALID_TOKEN(), client);
+    let creds = await this.reusable(t, now);
+    if (!creds) {
+      // Only a new mint needs the creator: reused credentials are a live session, and deleting the creator revokes its sessions.
+      const user = t.userId === 'root' ? await this.users.findRoot(t.accountId) : await this.users.findById(t.accountId, t.userId);
+      // The creator was deleted: nothing more is handed out in its name.
+      if (!user) {
+        this.forget(t.id);
+        return this.rejected(t, INVALID_TOKEN(), client);
+      }
+      creds = await this.mintOnce(t, user, client);
     }
-    const creds = (await this.reusable(t, now)) ?? (await this.mintOnce(t, user, client));
     if (!t.lastUsedAt || now - t.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
       await this.repo
         .touchLastUsed(t.accountId, t.id, new Date(now), new Date(now - LAST_USED_RESOLUTION_MS))
