@@ -227,8 +227,8 @@ export async function signedRequest(port: number, keys: Keys, path: string, body
   return { method: 'POST', path, headers: req.headers as Record<string, string>, body };
 }
 
-/** An account with a role its users may assume and a user allowed to; returns the signed AssumeRole request (checked once). */
-export async function assumeRoleRequest(base: string, port: number, operatorToken: string): Promise<BenchRequest> {
+/** An account with a role (`bench`) its user `bench` may assume, and that user's access key. */
+export async function assumableRole(base: string, operatorToken: string): Promise<{ accountId: string; roleArn: string; key: Keys }> {
   const { accountId, h } = await newAccount(base, operatorToken);
   const roleArn = (await json(`${base}/v1/accounts/${accountId}/roles`, { method: 'POST', headers: h, body: JSON.stringify({ roleName: 'bench', assumeRolePolicyDocument: JSON.parse(TRUST(accountId)) }) })).arn;
   await json(`${base}/v1/accounts/${accountId}/users`, { method: 'POST', headers: h, body: JSON.stringify({ userName: 'bench' }) });
@@ -238,6 +238,12 @@ export async function assumeRoleRequest(base: string, port: number, operatorToke
     body: JSON.stringify({ document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: roleArn }] } }),
   });
   const key = (await json(`${base}/v1/accounts/${accountId}/users/bench/access-keys`, { method: 'POST', headers: h })).accessKey as Keys;
+  return { accountId, roleArn, key };
+}
+
+/** An account with a role its users may assume and a user allowed to; returns the signed AssumeRole request (checked once). */
+export async function assumeRoleRequest(base: string, port: number, operatorToken: string): Promise<BenchRequest> {
+  const { roleArn, key } = await assumableRole(base, operatorToken);
   const body = JSON.stringify({ RoleArn: roleArn, RoleSessionName: 'bench', DurationSeconds: 900 });
   const req = await signedRequest(port, key, '/v1/sts/assume-role', body, 'application/json');
   const check = await fetch(`${base}${req.path}`, { method: 'POST', headers: req.headers, body });

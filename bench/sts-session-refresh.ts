@@ -13,7 +13,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { BROKER_NODE_ARGS, DURATION, TRUST, createOperator, json, load, newAccount, signedRequest, startServer, stopServer, type BenchRequest } from './lib.js';
+import { BROKER_NODE_ARGS, DURATION, assumableRole, createOperator, json, load, signedRequest, startServer, stopServer, type BenchRequest } from './lib.js';
 
 const PORT = 18094;
 const SESSIONS = Number(process.env.SESSIONS ?? 500);
@@ -29,15 +29,7 @@ async function main() {
   const db = new pg.Client({ connectionString: url });
   await db.connect();
   try {
-    const { accountId, h } = await newAccount(base, operatorToken);
-    const roleArn = (await json(`${base}/v1/accounts/${accountId}/roles`, { method: 'POST', headers: h, body: JSON.stringify({ roleName: 'bench', assumeRolePolicyDocument: JSON.parse(TRUST(accountId)) }) })).arn;
-    await json(`${base}/v1/accounts/${accountId}/users`, { method: 'POST', headers: h, body: JSON.stringify({ userName: 'bench' }) });
-    await fetch(`${base}/v1/accounts/${accountId}/users/bench/inline-policies/assume`, {
-      method: 'PUT',
-      headers: { ...h, 'content-type': 'application/json' },
-      body: JSON.stringify({ document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: roleArn }] } }),
-    });
-    const key = (await json(`${base}/v1/accounts/${accountId}/users/bench/access-keys`, { method: 'POST', headers: h })).accessKey;
+    const { roleArn, key } = await assumableRole(base, operatorToken);
     const reqs: BenchRequest[] = [];
     for (let i = 0; i < SESSIONS; i++) {
       const body = JSON.stringify({ RoleArn: roleArn, RoleSessionName: `s${i}`, DurationSeconds: 3600 });
