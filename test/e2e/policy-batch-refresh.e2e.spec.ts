@@ -233,7 +233,7 @@ describe('session credentials refreshed in batches', () => {
       expect(sessionLoads).toHaveBeenCalledTimes(1);
       expect([...sessionLoads.mock.calls[0]![0]].sort()).toEqual(issued.map((s) => s.keys.accessKeyId).sort());
       expect([roleLoads.mock.calls.length, userLoads.mock.calls.length, policyLoads.mock.calls.length]).toEqual([1, 1, 1]);
-      // Four accounts' worth of references in each: two accounts, and the right one for each row.
+      // Four references in each (two sessions per account, two accounts), none of them duplicated.
       expect(roleLoads.mock.calls[0]![0]).toHaveLength(4);
       expect(userLoads.mock.calls[0]![0]).toHaveLength(4);
     } finally {

@@ -3,7 +3,7 @@ import { DomainError } from '../../common/errors/domain-error.js';
 import { newUniqueId } from '../../common/ids.js';
 import { policyArn } from '../../common/arn.js';
 import type { InlinePolicy, Policy, PrincipalType } from '../../generated/prisma/client.js';
-import { matchRefs, refCandidates, type AccountRef } from '../../db/account-refs.js';
+import { matchRefs, refCandidates, refKey, type AccountRef } from '../../db/account-refs.js';
 import { PrismaService, type Db, type Tx } from '../../db/prisma.service.js';
 import { isUniqueViolation } from '../../db/prisma-errors.js';
 import { IdentityPolicyCache } from './identity-policy-cache.js';
@@ -177,20 +177,16 @@ export class PoliciesRepository {
       this.prisma.policyAttachment.findMany({ where, select: { accountId: true, principalType: true, principalId: true, policyArn: true } }),
       this.prisma.inlinePolicy.findMany({ where, select: { accountId: true, principalType: true, principalId: true, document: true } }),
     ]);
-    const customerArns = [...new Set(attached.map((a) => a.policyArn).filter((a) => !a.startsWith('arn:aws:iam::aws:')))];
-    const customer = customerArns.length
-      ? await this.prisma.policy.findMany({ where: { accountId: { in: accountIds }, arn: { in: customerArns } }, select: { accountId: true, arn: true, document: true } })
-      : [];
+    const customerDoc = await this.managedDocumentsByArns(attached.filter((a) => !a.policyArn.startsWith('arn:aws:iam::aws:')).map((a) => ({ accountId: a.accountId, id: a.policyArn })));
     const arnsOf = byKey(attached, (a) => owner(a.accountId, a.principalType, a.principalId), (a) => a.policyArn);
     const inlineOf = byKey(inline, (d) => owner(d.accountId, d.principalType, d.principalId), (d) => d.document);
-    const customerDoc = new Map(customer.map((c) => [`${c.accountId}|${c.arn}`, c.document]));
     return principals.map((p) => {
       const self = owner(p.accountId, p.kind, p.id);
       const owners = [self, ...(groupsOf.get(self) ?? [])];
       const arns = [...new Set(owners.flatMap((o) => arnsOf.get(o) ?? []))];
       const customerOfP = new Map<string, string>();
       for (const arn of arns) {
-        const doc = customerDoc.get(`${p.accountId}|${arn}`);
+        const doc = customerDoc.get(refKey(p.accountId, arn));
         if (doc !== undefined) customerOfP.set(arn, doc);
       }
       return { arns, inline: owners.flatMap((o) => inlineOf.get(o) ?? []), customer: customerOfP };

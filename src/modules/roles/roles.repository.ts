@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { roleArn } from '../../common/arn.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { newUniqueId, UNIQUE_ID_RE } from '../../common/ids.js';
-import { matchRefs, refCandidates, type AccountRef } from '../../db/account-refs.js';
+import { matchRefs, refCandidates, refKey, type AccountRef } from '../../db/account-refs.js';
 import { isValidIamName } from '../../common/validation/iam-names.js';
 import type { Prisma, Role } from '../../generated/prisma/client.js';
 import { RefreshAheadCache } from '../../common/cache/refresh-ahead-cache.js';
@@ -55,17 +55,16 @@ export class RolesRepository {
     this.issuanceCache.refreshInBatches((keys) => this.findManyForIssuance(keys), ROLE_REFRESH_BATCH_MS);
   }
 
-  /** The issuance cache's batched background refresh: roles by `accountId|arn`, in one query. */
+  /** The issuance cache's batched background refresh: roles by `refKey(accountId, arn)`, in one query. */
   private async findManyForIssuance(keys: string[]): Promise<Map<string, RoleRow | null>> {
-    const wanted = keys.map((k) => ({ key: k, accountId: k.slice(0, k.indexOf('|')), arn: k.slice(k.indexOf('|') + 1) }));
-    const rows = await this.prisma.role.findMany({ where: { accountId: { in: [...new Set(wanted.map((w) => w.accountId))] }, arn: { in: wanted.map((w) => w.arn) } } });
-    const byKey = new Map(rows.map((r) => [`${r.accountId}|${r.arn}`, r]));
-    return new Map(wanted.map((w) => [w.key, byKey.get(w.key) ?? null]));
+    const refs = keys.map((k) => ({ accountId: k.slice(0, k.indexOf('|')), id: k.slice(k.indexOf('|') + 1) }));
+    const found = matchRefs(refs, await this.prisma.role.findMany({ where: refCandidates(refs, 'arn') }), (r) => r.arn);
+    return new Map(keys.map((k) => [k, found.get(k) ?? null]));
   }
 
   /** findByArn through the issuance cache. */
   findByArnForIssuance(accountId: string, arn: string): Promise<RoleRow | null> {
-    return this.issuanceCache.get(`${accountId}|${arn}`, () => this.findByArn(accountId, arn));
+    return this.issuanceCache.get(refKey(accountId, arn), () => this.findByArn(accountId, arn));
   }
 
   /**
